@@ -1,0 +1,95 @@
+// Package directives turns a parsed Apache configuration (package parser)
+// into balancerd's typed model (package directives/model), checking every
+// directive the way Apache would, and runs the lint rules behind --check.
+//
+// Every directive of Apache's standard modules has a Spec in the registry:
+// its module, the contexts it may appear in, its argument shape, and either
+// an Apply function (implemented by balancerd) or a Support level saying how
+// balancerd treats it when it does not implement it.
+package directives
+
+import (
+	"strings"
+
+	"github.com/balancerd/balancerd/parser"
+)
+
+// Context is a set of places a directive may appear.
+type Context uint32
+
+// Contexts, as in Apache's RSRC_CONF / ACCESS_CONF / OR_* masks.
+const (
+	CtxServer    Context = 1 << iota // main server config, outside sections
+	CtxVHost                         // inside <VirtualHost>
+	CtxDirectory                     // inside <Directory>/<DirectoryMatch>
+	CtxLocation                      // inside <Location>/<LocationMatch>
+	CtxFiles                         // inside <Files>/<FilesMatch>
+	CtxProxy                         // inside <Proxy>/<ProxyMatch>
+	CtxIf                            // inside <If>/<ElseIf>/<Else>
+	CtxHTAccess                      // in an .htaccess file (subject to AllowOverride)
+
+	// CtxDirs is every per-directory container.
+	CtxDirs = CtxDirectory | CtxLocation | CtxFiles | CtxProxy | CtxIf
+	// CtxServerVHost is "server config, virtual host".
+	CtxServerVHost = CtxServer | CtxVHost
+	// CtxAll is every context except .htaccess.
+	CtxAll = CtxServerVHost | CtxDirs
+)
+
+// Support says what balancerd does with a directive.
+type Support int
+
+// Support levels.
+const (
+	// Implemented: Apply builds the model from it.
+	Implemented Support = iota
+	// Accepted: balancerd reads it and it has no effect worth modelling
+	// (e.g. ServerAdmin); no diagnostic.
+	Accepted
+	// Ignored: a real Apache directive balancerd does not implement, whose
+	// absence does not change routing or security; one warning per
+	// directive name naming its module.
+	Ignored
+	// Unsupported: a real Apache directive whose absence would change
+	// routing or security (an auth provider we lack, ...): an error.
+	Unsupported
+)
+
+// Spec describes one directive.
+type Spec struct {
+	Name     string  // canonical spelling, e.g. "ProxyPass"
+	Module   string  // module identifier, e.g. "proxy_module"
+	Contexts Context // where it may appear
+	// Override is the AllowOverride group that permits it in .htaccess
+	// ("AuthConfig", "Limit", "FileInfo", "Options", "Indexes"); "" = never.
+	Override string
+	// MinArgs and MaxArgs bound the argument count; MaxArgs -1 = no limit.
+	MinArgs, MaxArgs int
+	// Flag marks an On|Off directive ("X must be On or Off").
+	Flag bool
+	// Help is Apache's help string, used in argument-count messages.
+	Help string
+	// Section marks a container (<Location>, ...).
+	Section bool
+	Support Support
+	// Apply interprets the directive into the model. Nil unless Implemented.
+	Apply func(b *Builder, d *parser.Directive) error
+}
+
+var registry = map[string]*Spec{}
+
+// Register adds a directive to the registry. It panics on a duplicate name,
+// which is a programming error.
+func Register(s *Spec) {
+	key := strings.ToLower(s.Name)
+	if _, dup := registry[key]; dup {
+		panic("directives: duplicate registration of " + s.Name)
+	}
+	registry[key] = s
+}
+
+// Lookup returns the Spec of a directive or section name (case-insensitive,
+// without angle brackets), or nil if Apache's standard modules have none.
+func Lookup(name string) *Spec {
+	return registry[strings.ToLower(name)]
+}
