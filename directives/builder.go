@@ -49,3 +49,21 @@ func (b *Builder) add(d *parser.Directive, sev parser.Severity, code, msg string
 	}
 	b.Diags = append(b.Diags, diag)
 }
+
+// Walk applies each directive of ds at the Builder's current scope: it looks
+// the directive up in the registry, checks its context and argument count
+// (reporting Apache's messages), and calls its Apply function.
+func (b *Builder) Walk(ds []*parser.Directive) {
+	for _, d := range ds {
+		b.apply(d)
+	}
+}
+
+// apply is filled in by the registry walker (directives/walk.go).
+var applyHook func(b *Builder, d *parser.Directive)
+
+func (b *Builder) apply(d *parser.Directive) {
+	if applyHook != nil {
+		applyHook(b, d)
+	}
+}

@@ -73,7 +73,7 @@ type Spec struct {
 	Section bool
 	Support Support
 	// Apply interprets the directive into the model. Nil unless Implemented.
-	Apply func(b *Builder, d *parser.Directive) error
+	Apply ApplyFunc
 }
 
 var registry = map[string]*Spec{}
@@ -92,4 +92,22 @@ func Register(s *Spec) {
 // without angle brackets), or nil if Apache's standard modules have none.
 func Lookup(name string) *Spec {
 	return registry[strings.ToLower(name)]
+}
+
+// ApplyFunc interprets one directive into the model at the Builder's scope.
+// For a section, it is also responsible for walking the section's Block
+// (usually with Builder.Walk after narrowing the scope).
+type ApplyFunc func(b *Builder, d *parser.Directive) error
+
+// Implement marks an already registered directive as implemented by balancerd
+// with the given Apply function. Files that implement a directive family call
+// it from init(). It panics if the name is not registered, which is a
+// programming error.
+func Implement(name string, apply ApplyFunc) {
+	s := Lookup(name)
+	if s == nil {
+		panic("directives: Implement of unregistered directive " + name)
+	}
+	s.Support = Implemented
+	s.Apply = apply
 }
