@@ -36,7 +36,9 @@ type Config struct {
 	KeepAlive            bool
 	KeepAliveTimeout     time.Duration
 	MaxKeepAliveRequests int
-	// HtpasswdFiles caches nothing; auth files are read by the runtime.
+	// PidFile is the PidFile directive resolved against ServerRoot ("" if
+	// not set); balancerd writes its pid there and -k reads it.
+	PidFile string
 }
 
 // Listener is one Listen directive.
