@@ -1,0 +1,255 @@
+package harness
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Vars are the ${VAR} placeholder values of a run.
+type Vars map[string]string
+
+var varRE = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
+
+// Expand replaces ${NAME} by its value; unknown names stay as written.
+func (v Vars) Expand(s string) string {
+	return varRE.ReplaceAllStringFunc(s, func(m string) string {
+		if val, ok := v[m[2:len(m)-1]]; ok {
+			return val
+		}
+		return m
+	})
+}
+
+// Env renders the variables as NAME=value pairs for a process environment.
+func (v Vars) Env() []string {
+	var out []string
+	for k, val := range v {
+		out = append(out, k+"="+val)
+	}
+	return out
+}
+
+// Fixture is a script with its backends running.
+type Fixture struct {
+	Script   *Script
+	Dir      string // scenario directory (absolute)
+	Backends []*Backend
+	Rec      *Recorder
+	vars     Vars
+}
+
+// VarName is the placeholder name of a backend: upper-cased, '-' → '_'.
+func VarName(backend string) string {
+	return strings.ToUpper(strings.ReplaceAll(backend, "-", "_"))
+}
+
+// StartFixture starts the script's backends.
+func StartFixture(s *Script, dir string) (*Fixture, error) {
+	f := &Fixture{Script: s, Dir: dir, Rec: &Recorder{}, vars: Vars{"SCENARIO_DIR": dir}}
+	for _, spec := range s.Backends {
+		b := &Backend{Name: spec.Name, Down: spec.Down, Rules: spec.Rules}
+		b.Expand = func(x string) string { return f.vars.Expand(x) }
+		if err := b.Start(f.Rec); err != nil {
+			f.Close()
+			return nil, err
+		}
+		f.Backends = append(f.Backends, b)
+		f.vars[VarName(b.Name)] = b.Addr()
+		f.vars[VarName(b.Name)+"_PORT"] = strconv.Itoa(b.Port())
+	}
+	return f, nil
+}
+
+// Close stops every backend.
+func (f *Fixture) Close() {
+	for _, b := range f.Backends {
+		b.Close()
+	}
+}
+
+// Vars returns the placeholder values for a front server on frontPort.
+// Every value is also what the config file sees as ${NAME}.
+func (f *Fixture) Vars(frontPort int) Vars {
+	v := Vars{}
+	for k, val := range f.vars {
+		v[k] = val
+	}
+	v["FRONT_PORT"] = strconv.Itoa(frontPort)
+	v["FRONT"] = "127.0.0.1:" + v["FRONT_PORT"]
+	return v
+}
+
+// Exchange is one request of a run with everything observed for it.
+type Exchange struct {
+	Step     *Step
+	N, Of    int // repetition number (1-based) and count
+	Request  *Request
+	Response *Response
+	Received []Received // backend requests recorded while it was served
+}
+
+// Run sends the script's requests to a front server on frontPort. The
+// backends' records are reset first, so each run starts clean (their
+// connection state is not: that is the front server's business).
+func (f *Fixture) Run(frontPort int) []Exchange {
+	f.Rec.Reset()
+	// The fixture's expander must see this run's FRONT_PORT too.
+	f.vars["FRONT_PORT"] = strconv.Itoa(frontPort)
+	f.vars["FRONT"] = "127.0.0.1:" + f.vars["FRONT_PORT"]
+	vars := f.Vars(frontPort)
+	addr := vars["FRONT"]
+	var out []Exchange
+	jar, jarOn, mark := &Jar{}, false, 0
+	for i := range f.Script.Steps {
+		st := &f.Script.Steps[i]
+		if st.Jar != nil {
+			jarOn = *st.Jar
+			continue
+		}
+		for n := 1; n <= st.Repeat; n++ {
+			req := &Request{Method: st.Method, Target: vars.Expand(st.Target), Proto: st.Proto,
+				Host: addr, NoHost: st.NoHost, Body: vars.Expand(st.Body), WebSocket: st.WebSocket}
+			hasCookie := false
+			for _, h := range st.Headers {
+				v := vars.Expand(h[1])
+				if strings.EqualFold(h[0], "Host") {
+					req.Host = v
+					continue
+				}
+				hasCookie = hasCookie || strings.EqualFold(h[0], "Cookie")
+				req.Headers = append(req.Headers, [2]string{h[0], v})
+			}
+			if jarOn && !hasCookie && jar.Header() != "" {
+				req.Headers = append(req.Headers, [2]string{"Cookie", jar.Header()})
+			}
+			resp := Do(addr, req)
+			if jarOn && resp.Header != nil {
+				jar.Update(resp.Header)
+			}
+			var rec []Received
+			rec, mark = f.Rec.Since(mark)
+			out = append(out, Exchange{Step: st, N: n, Of: st.Repeat, Request: req, Response: resp, Received: rec})
+		}
+	}
+	return out
+}
+
+// Response headers never compared: they differ between any two servers
+// without changing what a client can rely on (framing, dates, server name).
+var defaultIgnoredResponse = []string{"Date", "Server", "Content-Length", "Transfer-Encoding",
+	"Connection", "Keep-Alive", "Accept-Ranges", "Etag", "Last-Modified"}
+
+// Backend request headers never compared: connection management only.
+var defaultIgnoredBackend = []string{"Connection", "Keep-Alive"}
+
+// Render turns a run into the normalised text that is compared: every port
+// of the run is replaced by its placeholder (${FRONT_PORT}, ${B1_PORT}), so
+// the text of two runs is equal exactly when the client and the backends saw
+// the same thing.
+func (f *Fixture) Render(ex []Exchange, frontPort int) string {
+	s := f.Script
+	ignResp := headerSet(defaultIgnoredResponse, s.IgnoreHeaders)
+	ignBack := headerSet(defaultIgnoredBackend, s.IgnoreBackendHeader)
+	var b strings.Builder
+	var seq []string
+	for _, e := range ex {
+		fmt.Fprintf(&b, "== %s %s %s  (script line %d", e.Request.Method, e.Request.Target, e.Request.Proto, e.Step.Line)
+		if e.Of > 1 {
+			fmt.Fprintf(&b, ", %d/%d", e.N, e.Of)
+		}
+		b.WriteString(")\n")
+		if e.Request.Host != "" && !e.Request.NoHost && e.Request.Host != "127.0.0.1:"+strconv.Itoa(frontPort) {
+			fmt.Fprintf(&b, "> Host: %s\n", e.Request.Host)
+		}
+		for _, h := range e.Request.Headers {
+			fmt.Fprintf(&b, "> %s: %s\n", h[0], h[1])
+		}
+		r := e.Response
+		who := "-"
+		if r.Err != "" {
+			fmt.Fprintf(&b, "< error: %s\n", r.Err)
+		}
+		if r.Status != "" {
+			fmt.Fprintf(&b, "< %s %s\n", r.Proto, r.Status)
+			for _, l := range HeaderLines(r.Header) {
+				name, _, _ := strings.Cut(l, ":")
+				if !ignResp[http.CanonicalHeaderKey(name)] {
+					fmt.Fprintf(&b, "< %s\n", l)
+				}
+			}
+			if v := r.Header.Get("X-Backend"); v != "" {
+				who = v
+			}
+			if !s.IgnoreBody && !e.Step.IgnoreBody {
+				writeBody(&b, "< body", r.Body)
+			}
+			if r.Tunnel != "" {
+				fmt.Fprintf(&b, "< tunnel: %q\n", r.Tunnel)
+			}
+		}
+		seq = append(seq, who)
+		for _, rc := range e.Received {
+			fmt.Fprintf(&b, "%s got: %s %s %s\n", rc.Backend, rc.Method, rc.URI, rc.Proto)
+			fmt.Fprintf(&b, "%s got: Host: %s\n", rc.Backend, rc.Host)
+			for _, l := range HeaderLines(rc.Header) {
+				name, _, _ := strings.Cut(l, ":")
+				if !ignBack[http.CanonicalHeaderKey(name)] {
+					fmt.Fprintf(&b, "%s got: %s\n", rc.Backend, l)
+				}
+			}
+			writeBody(&b, rc.Backend+" got body", []byte(rc.Body))
+		}
+	}
+	fmt.Fprintf(&b, "== answered by, in order: %s\n", strings.Join(seq, " "))
+	return f.normalise(b.String(), frontPort)
+}
+
+func headerSet(lists ...[]string) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range lists {
+		for _, h := range l {
+			m[http.CanonicalHeaderKey(h)] = true
+		}
+	}
+	return m
+}
+
+func writeBody(b *strings.Builder, prefix string, body []byte) {
+	if len(body) == 0 {
+		return
+	}
+	printable := utf8.Valid(body) && !strings.ContainsFunc(string(body), func(r rune) bool {
+		return r < ' ' && r != '\n' && r != '\t' && r != '\r'
+	})
+	if !printable || len(body) > 4096 {
+		fmt.Fprintf(b, "%s: %d bytes, sha256 %x\n", prefix, len(body), sha256.Sum256(body))
+		return
+	}
+	text := strings.TrimSuffix(string(body), "\n")
+	for _, l := range strings.Split(text, "\n") {
+		fmt.Fprintf(b, "%s| %s\n", prefix, strings.TrimRight(l, "\r"))
+	}
+	if !strings.HasSuffix(string(body), "\n") {
+		fmt.Fprintf(b, "%s: (no final newline)\n", prefix)
+	}
+}
+
+var portRE = regexp.MustCompile(`\d+`)
+
+func (f *Fixture) normalise(s string, frontPort int) string {
+	names := map[string]string{strconv.Itoa(frontPort): "${FRONT_PORT}"}
+	for _, b := range f.Backends {
+		names[strconv.Itoa(b.Port())] = "${" + VarName(b.Name) + "_PORT}"
+	}
+	return portRE.ReplaceAllStringFunc(s, func(m string) string {
+		if n, ok := names[m]; ok {
+			return n
+		}
+		return m
+	})
+}
