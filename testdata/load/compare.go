@@ -1,0 +1,289 @@
+//go:build ignore
+
+// Command compare is balancerd's load comparison with Apache httpd: two
+// recording backends, then Apache (event MPM) and balancerd in turn, both
+// serving the same vhost file (the seed's, testdata/conformance/01-seed),
+// measured with wrk. See README.md in this directory.
+//
+//	go run ./testdata/load/compare.go [-d 10s] [-c 64] [-balancerd PATH]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/balancerd/balancerd/proxy/conformance/harness"
+)
+
+// debianEventMPM is Debian's mods-available/mpm_event.conf.
+const debianEventMPM = `StartServers 2
+MinSpareThreads 25
+MaxSpareThreads 75
+ThreadLimit 64
+ThreadsPerChild 25
+MaxRequestWorkers 150
+MaxConnectionsPerChild 0`
+
+type load struct {
+	name    string
+	headers []string
+}
+
+var loads = []load{
+	{"keep-alive, no cookie", nil},
+	{"keep-alive, sticky cookie", []string{"Cookie: BALANCEID=balancer.http1"}},
+	{"Connection: close", []string{"Connection: close"}},
+}
+
+type result struct {
+	rps     float64
+	p99     time.Duration
+	non2xx  string
+	errs    string
+	failure string
+}
+
+func main() {
+	dur := flag.Duration("d", 10*time.Second, "duration of each wrk run")
+	conns := flag.Int("c", 64, "wrk connections")
+	threads := flag.Int("t", 2, "wrk threads")
+	bdBin := flag.String("balancerd", "", "balancerd binary (default: go build ./cmd/balancerd)")
+	vhost := flag.String("vhost", "testdata/conformance/01-seed/vhost.conf", "vhost file served by both")
+	flag.Parse()
+	if err := run(*dur, *conns, *threads, *bdBin, *vhost); err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return fmt.Errorf("wrk not found (Debian: apt-get install wrk)")
+	}
+	apache, err := harness.FindApache()
+	if err != nil {
+		return err
+	}
+	vhost, err = filepath.Abs(vhost)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "balancerd-load-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if bdBin == "" {
+		bdBin = filepath.Join(tmp, "balancerd")
+		build := exec.Command("go", "build", "-o", bdBin, "./cmd/balancerd")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("building balancerd: %w", err)
+		}
+	}
+
+	rec := &harness.Recorder{}
+	var vars = harness.Vars{"SCENARIO_DIR": filepath.Dir(vhost)}
+	for _, name := range []string{"http1", "http2"} {
+		b := &harness.Backend{Name: name, Silent: true, Rules: []harness.Rule{{
+			Action:  harness.ActOK,
+			Headers: []string{"Set-Cookie: BALANCEID=balancer." + name + "; path=/; domain=.example.com"},
+		}}}
+		if err := b.Start(rec); err != nil {
+			return err
+		}
+		defer b.Close()
+		vars[harness.VarName(name)] = b.Addr()
+		vars[harness.VarName(name)+"_PORT"] = strconv.Itoa(b.Port())
+	}
+
+	servers := []struct {
+		name  string
+		start func(dir string, v harness.Vars) (func(), error)
+	}{
+		{"Apache", func(dir string, v harness.Vars) (func(), error) {
+			conf, err := harness.WriteMainConfig(harness.MainConfig{Dir: dir, Include: vhost, MPM: debianEventMPM})
+			if err != nil {
+				return nil, err
+			}
+			a, err := harness.StartApache(apache, conf, dir, v["FRONT"], v)
+			if err != nil {
+				return nil, err
+			}
+			return a.Stop, nil
+		}},
+		{"balancerd", func(dir string, v harness.Vars) (func(), error) {
+			conf, err := harness.WriteMainConfig(harness.MainConfig{Dir: dir, Include: vhost, MPM: debianEventMPM})
+			if err != nil {
+				return nil, err
+			}
+			return startBinary(bdBin, conf, dir, v)
+		}},
+	}
+	results := map[string][]result{}
+	for _, s := range servers {
+		dir := filepath.Join(tmp, s.name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		port, err := harness.FreePort()
+		if err != nil {
+			return err
+		}
+		v := harness.Vars{}
+		for k, val := range vars {
+			v[k] = val
+		}
+		v["FRONT_PORT"] = strconv.Itoa(port)
+		v["FRONT"] = "127.0.0.1:" + v["FRONT_PORT"]
+		stop, err := s.start(dir, v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s did not start: %v\n", s.name, err)
+			for range loads {
+				results[s.name] = append(results[s.name], result{failure: "did not start"})
+			}
+			continue
+		}
+		for _, l := range loads {
+			// Warm up connections and pools for a second, then measure.
+			wrk(v["FRONT"], l.headers, time.Second, conns, threads)
+			r := wrk(v["FRONT"], l.headers, dur, conns, threads)
+			fmt.Fprintf(os.Stderr, "%-9s %-26s %10.0f req/s  p99 %v %s%s%s\n", s.name, l.name, r.rps, r.p99, r.non2xx, r.errs, r.failure)
+			results[s.name] = append(results[s.name], r)
+		}
+		stop()
+	}
+	printTable(dur, conns, results)
+	return nil
+}
+
+// startBinary runs "balancerd -f conf" with vars in its environment and
+// waits until it accepts connections.
+func startBinary(bin, conf, dir string, v harness.Vars) (func(), error) {
+	cmd := exec.Command(bin, "-f", conf)
+	cmd.Env = append(os.Environ(), v.Env()...)
+	logf, err := os.Create(filepath.Join(dir, "balancerd.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	stop := func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		logf.Close()
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		select {
+		case <-done:
+			log, _ := os.ReadFile(logf.Name())
+			return nil, fmt.Errorf("balancerd exited at start:\n%s", log)
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", v["FRONT"], 200*time.Millisecond); err == nil {
+			c.Close()
+			return stop, nil
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("balancerd did not listen on %s within 15s", v["FRONT"])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var (
+	rpsRE  = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	p99RE  = regexp.MustCompile(`(?m)^\s+99%\s+([0-9.]+)(us|ms|s)\s*$`)
+	non2RE = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	errRE  = regexp.MustCompile(`Socket errors: ([^\n]+)`)
+)
+
+func wrk(addr string, headers []string, d time.Duration, conns, threads int) result {
+	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns),
+		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency", "--timeout", "5s"}
+	// Host selects the seed's vhost by name, like a browser would.
+	args = append(args, "-H", "Host: www.example.com")
+	for _, h := range headers {
+		args = append(args, "-H", h)
+	}
+	args = append(args, "http://"+addr+"/")
+	out, err := exec.Command("wrk", args...).CombinedOutput()
+	if err != nil {
+		return result{failure: fmt.Sprintf("wrk: %v: %s", err, out)}
+	}
+	var r result
+	if m := rpsRE.FindSubmatch(out); m != nil {
+		r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	}
+	if m := p99RE.FindSubmatch(out); m != nil {
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(m[2])]
+		r.p99 = time.Duration(v * float64(unit))
+	}
+	if m := non2RE.FindSubmatch(out); m != nil {
+		r.non2xx = " non-2xx=" + string(m[1])
+	}
+	if m := errRE.FindSubmatch(out); m != nil {
+		r.errs = " socket errors: " + strings.TrimSpace(string(m[1]))
+	}
+	return r
+}
+
+func printTable(d time.Duration, conns int, res map[string][]result) {
+	fmt.Printf("wrk, %d connections, %v per run, same machine, same run (%s)\n\n", conns, d, time.Now().UTC().Format(time.RFC3339))
+	fmt.Println("| Load | Apache req/s | Apache p99 | balancerd req/s | balancerd p99 | req/s ratio | p99 ratio |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for i, l := range loads {
+		a, b := res["Apache"][i], res["balancerd"][i]
+		ratio, p99ratio := "-", "-"
+		if a.rps > 0 && b.rps > 0 {
+			ratio = fmt.Sprintf("%.2f×", b.rps/a.rps)
+		}
+		if a.p99 > 0 && b.p99 > 0 {
+			p99ratio = fmt.Sprintf("%.2f×", float64(b.p99)/float64(a.p99))
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", l.name, cell(a), p99(a), cell(b), p99(b), ratio, p99ratio)
+	}
+	for _, n := range []string{"Apache", "balancerd"} {
+		for i, r := range res[n] {
+			if r.non2xx != "" || r.errs != "" || r.failure != "" {
+				fmt.Printf("\n%s, %s:%s%s %s", n, loads[i].name, r.non2xx, r.errs, r.failure)
+			}
+		}
+	}
+	fmt.Println()
+}
+
+func cell(r result) string {
+	if r.failure != "" {
+		return "failed"
+	}
+	return fmt.Sprintf("%.0f", r.rps)
+}
+
+func p99(r result) string {
+	if r.failure != "" || r.p99 == 0 {
+		return "-"
+	}
+	return r.p99.Round(10 * time.Microsecond).String()
+}
