@@ -375,3 +375,29 @@ func (b *Balancer) recalcFactorsLocked() {
 		m.lbstatus = m.lbfactor
 	}
 }
+
+// ReportStatus applies failonstatus after m answered with code: if code is
+// listed and m does not have the I flag, m is put into error state (the
+// response itself is still delivered). It reports whether m was marked.
+func (b *Balancer) ReportStatus(m *Member, code int) bool {
+	b.mu.Lock()
+	list := b.failOnStatus
+	b.mu.Unlock()
+	for _, c := range list {
+		if c == code {
+			return m.MarkError()
+		}
+	}
+	return false
+}
+
+// ReportTimeout applies failontimeout after a backend read timeout on m:
+// with failontimeout=On (and no I flag) m is put into error state. The
+// timed-out request itself still gets its 502; it reports whether m was
+// marked.
+func (b *Balancer) ReportTimeout(m *Member) bool {
+	b.mu.Lock()
+	on := b.failOnTimeout
+	b.mu.Unlock()
+	return on && m.MarkError()
+}
