@@ -111,6 +111,12 @@ type Diagnostic struct {
 	Code      string // stable identifier, e.g. "syntax", "unclosed-section", "sticky-cookie-unset"
 	Directive string // directive or section name the finding is about, if any
 	Message   string // says what is wrong and how to fix it
+
+	// IncludedFrom is the chain of Include directives (outermost first)
+	// through which Pos.File was read; empty for the main file. It lets a
+	// caller print Apache's nested "Syntax error on line N of FILE:"
+	// prefixes.
+	IncludedFrom []Pos
 }
 
 // String formats the diagnostic as FILE:LINE:COL: severity: message [code].

@@ -1,0 +1,385 @@
+package parser
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Limits that keep hostile input bounded.
+const (
+	maxIncludeDepth = 128    // Apache's AP_MAX_INCLUDE_DEPTH
+	maxDirDepth     = 128    // Apache's AP_MAX_FNMATCH_DIR_DEPTH
+	maxFilesRead    = 100000 // balancerd's own cap on file reads per parse
+)
+
+// ParseFile reads the configuration file path (opened as given; the caller
+// resolves it against ServerRoot if it wants Apache's -f semantics) and
+// everything it includes. It never fails outright: an unreadable main file
+// is a Diagnostic ("Could not open configuration file ...").
+func ParseFile(path string, opts Options) *Result {
+	r := newReader(opts)
+	r.run(func() []*Directive {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			r.diag(Pos{File: path}, nil, Error, "include", "", "Could not open configuration file "+path+": "+errnoText(err))
+			return nil
+		}
+		r.res.Files = append(r.res.Files, path)
+		return r.parseFile(path, src, nil, false)
+	})
+	return r.res
+}
+
+// ParseBytes parses src as if it were the file name (used in positions and
+// to resolve nothing else: Include paths are relative to Options.ServerRoot).
+func ParseBytes(name string, src []byte, opts Options) *Result {
+	r := newReader(opts)
+	r.run(func() []*Directive {
+		r.res.Files = append(r.res.Files, name)
+		return r.parseFile(name, src, nil, false)
+	})
+	return r.res
+}
+
+// reader holds the state of one parse: Apache's global read-phase state
+// (defines, loaded modules, ServerRoot, include depth).
+type reader struct {
+	opts      Options
+	res       *Result
+	defs      *defines
+	root      string
+	modules   map[string]bool // module identifiers and source names seen in LoadModule
+	depth     int             // include nesting
+	filesRead int
+	aborted   bool // a fatal error (include recursion) stops all reading
+	version   [3]int
+	maxLine   int
+}
+
+func newReader(opts Options) *reader {
+	r := &reader{
+		opts:    opts,
+		res:     &Result{},
+		defs:    newDefines(),
+		modules: map[string]bool{},
+		maxLine: maxLineLen,
+	}
+	if opts.HTAccess {
+		r.maxLine = maxHTAccessLineLen
+	}
+	root := opts.ServerRoot
+	if root == "" {
+		root = "."
+	}
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
+	r.root = root
+	v := opts.Version
+	if v == "" {
+		v = DefaultVersion
+	}
+	r.version = parseVersionTriple(v)
+	for _, d := range opts.Defines {
+		name, val, hasVal := strings.Cut(d, "=")
+		if hasVal {
+			r.defs.define(name, &val)
+		} else {
+			r.defs.define(name, nil)
+		}
+	}
+	return r
+}
+
+// DefaultVersion is the httpd version <IfVersion> compares with when
+// Options.Version is empty.
+const DefaultVersion = "2.4.67"
+
+func (r *reader) run(main func() []*Directive) {
+	var out []*Directive
+	if len(r.opts.Before) > 0 {
+		out = append(out, r.parseFile("", []byte(strings.Join(r.opts.Before, "\n")), nil, true)...)
+	}
+	out = append(out, main()...)
+	if len(r.opts.After) > 0 && !r.aborted {
+		out = append(out, r.parseFile("", []byte(strings.Join(r.opts.After, "\n")), nil, true)...)
+	}
+	r.res.Directives = out
+	r.res.Defines = make(map[string]string, len(r.defs.params))
+	for _, p := range r.defs.params {
+		v, _ := r.defs.lookupVar(p)
+		r.res.Defines[p] = v
+	}
+}
+
+// diag records a diagnostic.
+func (r *reader) diag(p Pos, from []Pos, sev Severity, code, directive, msg string) {
+	r.res.Diags = append(r.res.Diags, Diagnostic{Pos: p, Severity: sev, Code: code, Directive: directive, Message: msg, IncludedFrom: from})
+}
+
+// frame is one open section while reading a file.
+type frame struct {
+	dir  *Directive    // the section (nil for a true conditional section)
+	cond string        // conditional section name ("IfModule"), "" for a section
+	pos  Pos           // opener position
+	out  *[]*Directive // where children go
+	name string        // name as written (for messages)
+}
+
+// fileState is the per-file reading state (sections never span files).
+type fileState struct {
+	name  string
+	from  []Pos
+	noPos bool // -C/-c directives: positions are zero
+	stop  bool // stop reading this file (line too long)
+	lr    *lineReader
+	stack []*frame
+	top   []*Directive
+}
+
+func (fs *fileState) out() *[]*Directive {
+	if n := len(fs.stack); n > 0 {
+		return fs.stack[n-1].out
+	}
+	return &fs.top
+}
+
+// pos converts an offset in a logical line to a Pos.
+func (fs *fileState) pos(l *logicalLine, off int) Pos {
+	if fs.noPos {
+		return Pos{}
+	}
+	_, col := l.pos(off)
+	return Pos{File: fs.name, Line: l.last, Col: col}
+}
+
+// parseFile reads one file's logical lines and returns its directives with
+// read-phase directives evaluated.
+func (r *reader) parseFile(name string, src []byte, from []Pos, noPos bool) []*Directive {
+	fs := &fileState{name: name, from: from, noPos: noPos, lr: newLineReader(src, r.maxLine)}
+	bom := strings.HasPrefix(string(src[:min(len(src), 3)]), utf8BOM)
+	if bom {
+		fs.lr.src = src[3:]
+	}
+	first := true
+	for !r.aborted && !fs.stop {
+		l, ok := fs.lr.next()
+		if !ok {
+			break
+		}
+		if l.tooLong {
+			r.diag(Pos{File: name, Line: l.last}, from, Error, "syntax", "", errTooLong(name, l.last)+" (Apache stops reading the file here)")
+			break
+		}
+		if first && bom {
+			first = false
+			w, _ := GetWord(l.text)
+			r.diag(fs.pos(&l, 0), from, Error, "bom", "",
+				fmt.Sprintf("Invalid command '\\xef\\xbb\\xbf%s', perhaps misspelled or defined by a module not included in the server configuration: the file starts with a UTF-8 byte order mark, which Apache does not skip; save it without the BOM", escapeMsg(w.Value)))
+		}
+		first = false
+		if l.text == "" {
+			continue
+		}
+		r.line(fs, &l)
+	}
+	r.endOfFile(fs)
+	return fs.top
+}
+
+// line handles one non-blank logical line in active (not skipped) mode.
+func (r *reader) line(fs *fileState, l *logicalLine) {
+	t := l.text
+	if t[0] == '#' {
+		return
+	}
+	// A true conditional section ends only at a line that is exactly
+	// </IfXxx> (any case) while no section is open inside it
+	// (ap_build_cont_config), checked before ${VAR} substitution.
+	if n := len(fs.stack); n > 0 && fs.stack[n-1].cond != "" {
+		if len(t) >= 3 && t[:2] == "</" && strings.EqualFold(t[2:], fs.stack[n-1].cond+">") {
+			fs.stack = fs.stack[:n-1]
+			return
+		}
+	}
+	s, subs, undef := substitute(t, r.defs, r.opts.Env)
+	for _, u := range undef {
+		r.diag(fs.pos(l, u.off), fs.from, Warning, "undefined-variable", "",
+			"AH00111: Config variable ${"+u.name+"} is not defined (the text is kept literally; define it with Define or in the environment)")
+	}
+	node, err := parseLine(s)
+	if err != nil { // cannot happen: the grammar accepts every lexLine output
+		r.diag(fs.pos(l, 0), fs.from, Error, "syntax", "", "internal parser error: "+err.Error())
+		return
+	}
+	at := func(off int) Pos { return fs.pos(l, srcOffset(off, subs)) }
+	switch {
+	case node.Close != nil:
+		r.closer(fs, l, node.Close, at(node.Close.Pos.Offset))
+	case node.Open != nil:
+		r.opener(fs, l, node.Open, s, at)
+	default:
+		d := &Directive{Pos: at(node.Dir.Pos.Offset), Name: node.Dir.Name, IncludedFrom: fs.from}
+		if node.Dir.Rest != nil {
+			d.Raw = node.Dir.Rest.Text
+			d.Args = r.args(d.Raw, node.Dir.Rest.Pos.Offset, at)
+		}
+		r.directive(fs, d)
+	}
+}
+
+// args tokenises raw (which starts at offset base of the substituted line).
+func (r *reader) args(raw string, base int, at func(int) Pos) []Arg {
+	ws := Fields(raw)
+	if len(ws) == 0 {
+		return nil
+	}
+	out := make([]Arg, len(ws))
+	for i, w := range ws {
+		out[i] = Arg{Value: w.Value, Quoted: w.Quoted, Pos: at(base + w.Offset)}
+	}
+	return out
+}
+
+// closer handles a </Name...> line (ap_build_config_sub).
+func (r *reader) closer(fs *fileState, l *logicalLine, c *closeNode, p Pos) {
+	tag := c.Tag
+	n := len(fs.stack)
+	if n == 0 || fs.stack[n-1].cond != "" {
+		hint := ""
+		if n > 0 {
+			hint = fmt.Sprintf(" (inside <%s> at line %d only </%s> on a line of its own closes it)", fs.stack[n-1].cond, fs.stack[n-1].pos.Line, fs.stack[n-1].cond)
+		} else {
+			hint = "; remove it or add the missing opener"
+		}
+		r.diag(p, fs.from, Error, "syntax", strings.TrimPrefix(tag, "</"),
+			tag+" without matching <"+tag[2:]+" section"+hint)
+		return
+	}
+	top := fs.stack[n-1]
+	if tag[len(tag)-1] != '>' {
+		r.diag(p, fs.from, Error, "syntax", tag[2:], tag+"> directive missing closing '>'; write "+tag+"> with no space before the '>'")
+		if strings.EqualFold(tag[2:], top.name) {
+			r.popTo(fs, n-1, p)
+		}
+		return
+	}
+	name := tag[2 : len(tag)-1]
+	if !strings.EqualFold(name, top.name) {
+		msg := "Expected </" + top.name + "> but saw </" + name + ">"
+		// Recover: if an outer section has this name, the inner ones were
+		// left open; close them all.
+		k := -1
+		for i := n - 1; i >= 0; i-- {
+			if strings.EqualFold(fs.stack[i].name, name) {
+				k = i
+				break
+			}
+		}
+		if k >= 0 {
+			var open []string
+			for i := n - 1; i > k; i-- {
+				open = append(open, fmt.Sprintf("<%s> (line %d)", fs.stack[i].name, fs.stack[i].pos.Line))
+			}
+			msg += "; close " + strings.Join(open, ", ") + " before this line"
+		} else {
+			msg += fmt.Sprintf("; <%s> was opened at line %d", top.name, top.pos.Line)
+		}
+		r.diag(p, fs.from, Error, "mismatched-section", name, msg)
+		if k >= 0 {
+			r.popTo(fs, k, p)
+		}
+		return
+	}
+	r.popTo(fs, n-1, p)
+}
+
+// popTo closes stack frames down to and including index k; the frame at k
+// gets end position p.
+func (r *reader) popTo(fs *fileState, k int, p Pos) {
+	if d := fs.stack[k].dir; d != nil {
+		d.End = p
+	}
+	fs.stack = fs.stack[:k]
+}
+
+// opener handles a <Name args> line.
+func (r *reader) opener(fs *fileState, l *logicalLine, o *openNode, s string, at func(int) Pos) {
+	p := at(o.Pos.Offset)
+	name := o.Name[1:]
+	raw, rawOff := "", len(s)
+	if o.Args != nil {
+		raw, rawOff = o.Args.Text, o.Args.Pos.Offset
+	}
+	if cond := condName(name); cond != "" {
+		r.conditional(fs, cond, o, s, p)
+		return
+	}
+	d := &Directive{Pos: p, Name: name, IsSection: true, IncludedFrom: fs.from}
+	if !o.Gt {
+		r.diag(p, fs.from, Error, "syntax", name, "<"+name+"> directive missing closing '>'; end the line with '>'")
+	}
+	d.Raw = trimSpace(raw)
+	d.Args = r.args(raw, rawOff, at)
+	out := fs.out()
+	*out = append(*out, d)
+	fs.stack = append(fs.stack, &frame{dir: d, pos: p, out: &d.Block, name: name})
+}
+
+// endOfFile reports sections still open at the end of a file.
+func (r *reader) endOfFile(fs *fileState) {
+	if r.aborted || len(fs.stack) == 0 {
+		return
+	}
+	// Sections inside a true conditional section are not checked by Apache
+	// (ap_build_cont_config stops silently at the end of the file).
+	firstCond := len(fs.stack)
+	for i, f := range fs.stack {
+		if f.cond != "" {
+			firstCond = i
+			break
+		}
+	}
+	for i := len(fs.stack) - 1; i >= 0; i-- {
+		f := fs.stack[i]
+		label := f.name
+		if f.cond != "" {
+			label = f.cond
+		}
+		if i >= firstCond {
+			c := fs.stack[firstCond]
+			r.diag(f.pos, fs.from, Warning, "unclosed-section", label, fmt.Sprintf(
+				"<%s> was not closed; Apache accepts this silently because it is inside <%s> (line %d), but everything to the end of %s is inside it: add </%s>",
+				label, c.cond, c.pos.Line, fs.displayName(), label))
+			continue
+		}
+		r.diag(f.pos, fs.from, Error, "unclosed-section", label, fmt.Sprintf(
+			"<%s> was not closed. Add </%s> where the section should end (sections cannot continue into another file)", label, label))
+	}
+}
+
+func (fs *fileState) displayName() string {
+	if fs.noPos {
+		return "the -C/-c directives"
+	}
+	return fs.name
+}
+
+// escapeMsg doubles backslashes as Apache's error log does.
+func escapeMsg(s string) string { return strings.ReplaceAll(s, `\`, `\\`) }
+
+// errnoText formats an error like C's strerror ("No such file or
+// directory").
+func errnoText(err error) string {
+	var e error = err
+	if pe, ok := err.(*os.PathError); ok {
+		e = pe.Err
+	}
+	s := e.Error()
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
