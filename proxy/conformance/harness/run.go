@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -127,6 +129,9 @@ func (f *Fixture) Run(frontPort int) []Exchange {
 			if jarOn && !hasCookie && jar.Header() != "" {
 				req.Headers = append(req.Headers, [2]string{"Cookie", jar.Header()})
 			}
+			if f.Script.Pace > 0 {
+				time.Sleep(f.Script.Pace)
+			}
 			resp := Do(addr, req)
 			if jarOn && resp.Header != nil {
 				jar.Update(resp.Header)
@@ -176,7 +181,7 @@ func (f *Fixture) Render(ex []Exchange, frontPort int) string {
 		}
 		if r.Status != "" {
 			fmt.Fprintf(&b, "< %s %s\n", r.Proto, r.Status)
-			for _, l := range HeaderLines(r.Header) {
+			for _, l := range HeaderLines(normaliseAllow(r.Header)) {
 				name, _, _ := strings.Cut(l, ":")
 				if !ignResp[http.CanonicalHeaderKey(name)] {
 					fmt.Fprintf(&b, "< %s\n", l)
@@ -252,4 +257,23 @@ func (f *Fixture) normalise(s string, frontPort int) string {
 		}
 		return m
 	})
+}
+
+// normaliseAllow sorts the methods of Allow: Apache lists them in hash
+// order, which changes from run to run, and the order means nothing.
+func normaliseAllow(h http.Header) http.Header {
+	vs := h.Values("Allow")
+	if len(vs) == 0 {
+		return h
+	}
+	var methods []string
+	for _, v := range vs {
+		for _, m := range strings.Split(v, ",") {
+			methods = append(methods, strings.TrimSpace(m))
+		}
+	}
+	sort.Strings(methods)
+	h = h.Clone()
+	h.Set("Allow", strings.Join(methods, ","))
+	return h
 }

@@ -23,6 +23,9 @@ import (
 //	ignore-body                      do not compare response bodies (after a
 //	                                 request line: that request's body only)
 //	jar on|off                       keep cookies from Set-Cookie and send them
+//	pace DURATION                    wait this long before each request (for
+//	                                 Apache's accounting that ends after the
+//	                                 response was sent, e.g. bybusyness)
 //	METHOD TARGET [PROTO]            a request (e.g. "GET /x?y=1", "GET / HTTP/1.0")
 //	  H Name: value                  request header (Host defaults to the front)
 //	  body TEXT                      request body (Go-quoted or raw rest of line)
@@ -39,6 +42,7 @@ type Script struct {
 	IgnoreHeaders       []string
 	IgnoreBackendHeader []string
 	IgnoreBody          bool
+	Pace                time.Duration
 	Steps               []Step
 }
 
@@ -105,6 +109,12 @@ func ParseScript(name, src string) (*Script, error) {
 			}
 		case "ignore-header":
 			s.IgnoreHeaders = append(s.IgnoreHeaders, rest)
+		case "pace":
+			d, err := time.ParseDuration(rest)
+			if err != nil || d < 0 || d > 2*time.Second {
+				return nil, errf("pace needs a duration up to 2s")
+			}
+			s.Pace = d
 		case "ignore-backend-header":
 			s.IgnoreBackendHeader = append(s.IgnoreBackendHeader, rest)
 		case "ignore-body":
