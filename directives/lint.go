@@ -1,0 +1,274 @@
+package directives
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/balancerd/balancerd/directives/model"
+	"github.com/balancerd/balancerd/parser"
+)
+
+// LintOptions controls Lint.
+type LintOptions struct {
+	// Backends are the backend servers' configurations, already read (see
+	// ReadBackend). When empty, the cookie cross-check only uses cookies the
+	// load balancer's own configuration sets.
+	Backends []BackendInfo
+	// BackendFiles are backend configuration files to read with ReadBackend
+	// in addition to Backends.
+	BackendFiles []string
+
+	// Root, when set, is prepended to every absolute path the configuration
+	// refers to (AuthUserFile, DocumentRoot/.htaccess): check a config meant
+	// for another machine against a copy of its files.
+	Root string
+	// NoFiles skips every check that reads files the configuration refers to
+	// (htpasswd files, .htaccess), e.g. in CI where they do not exist.
+	NoFiles bool
+	// Disable lists lint codes to suppress.
+	Disable []string
+}
+
+// Lint runs balancerd's lint rules over a built configuration: the mistakes
+// Apache accepts silently (see LintCodes). res is the parsed configuration
+// cfg was built from; it is used for positions and for rules that need the
+// source text, and may be nil for a hand-built cfg.
+//
+// Lint never reports what Load already reports (syntax, unknown directives,
+// bad arguments).
+func Lint(cfg *model.Config, res *parser.Result, opts LintOptions) parser.Diagnostics {
+	if cfg == nil {
+		return nil
+	}
+	l := newLinter(cfg, res, opts)
+	for _, f := range opts.BackendFiles {
+		bi, diags := ReadBackend(f, parser.Options{})
+		l.diags = append(l.diags, diags...)
+		l.backends = append(l.backends, bi)
+	}
+	for _, rule := range lintRules {
+		rule(l)
+	}
+	var files []string
+	if res != nil {
+		files = res.Files
+	}
+	SortDiagnostics(l.diags, files)
+	return l.diags
+}
+
+// lintRules run in this order; the order only matters for deduplication.
+var lintRules = []func(*linter){
+	lintProxyPassOrder,
+	lintTrailingSlash,
+	lintBalancers,
+	lintReverse,
+	lintSticky,
+	lintBackendCookies,
+	lintAuth,
+	lintManager,
+	lintHTPasswd,
+	lintLegacy,
+	lintRewriteFlags,
+	lintHeaderCookies,
+	lintMisc,
+}
+
+type linter struct {
+	cfg      *model.Config
+	res      *parser.Result
+	opts     LintOptions
+	backends []BackendInfo
+	// idx maps "FILE:LINE" to the directives that start there.
+	idx      map[string][]*parser.Directive
+	disabled map[string]bool
+	seen     map[string]bool
+	diags    parser.Diagnostics
+}
+
+func newLinter(cfg *model.Config, res *parser.Result, opts LintOptions) *linter {
+	l := &linter{
+		cfg:      cfg,
+		res:      res,
+		opts:     opts,
+		backends: append([]BackendInfo(nil), opts.Backends...),
+		idx:      map[string][]*parser.Directive{},
+		disabled: map[string]bool{},
+		seen:     map[string]bool{},
+	}
+	for _, c := range opts.Disable {
+		l.disabled[c] = true
+	}
+	if res != nil {
+		lintWalk(res.Directives, func(d *parser.Directive, _ []*parser.Directive) {
+			k := fmt.Sprintf("%s:%d", d.Pos.File, d.Pos.Line)
+			l.idx[k] = append(l.idx[k], d)
+		})
+	}
+	return l
+}
+
+// walkAST calls f for every directive of ds and their blocks, depth first,
+// with the chain of enclosing sections (outermost first).
+func lintWalk(ds []*parser.Directive, f func(d *parser.Directive, parents []*parser.Directive)) {
+	var rec func(ds []*parser.Directive, parents []*parser.Directive)
+	rec = func(ds []*parser.Directive, parents []*parser.Directive) {
+		for _, d := range ds {
+			f(d, parents)
+			if len(d.Block) > 0 {
+				rec(d.Block, append(parents[:len(parents):len(parents)], d))
+			}
+		}
+	}
+	rec(ds, nil)
+}
+
+// servers returns the main server and the virtual hosts.
+func (l *linter) servers() []*model.Server {
+	var out []*model.Server
+	if l.cfg.Main != nil {
+		out = append(out, l.cfg.Main)
+	}
+	return append(out, l.cfg.VirtualHosts...)
+}
+
+// serverName names a server for messages.
+func lintServerName(s *model.Server) string {
+	if len(s.Addrs) == 0 {
+		return "the main server"
+	}
+	name := s.ServerName
+	if name == "" {
+		var addrs []string
+		for _, a := range s.Addrs {
+			addrs = append(addrs, a.Text)
+		}
+		name = strings.Join(addrs, " ")
+	}
+	return "<VirtualHost> " + name
+}
+
+// parseSource turns a model Source ("FILE:LINE" or "FILE:LINE:COL") into a
+// position.
+func lintParseSource(src string) parser.Pos {
+	var p parser.Pos
+	rest := src
+	var nums []int
+	for i := 0; i < 2; i++ {
+		j := strings.LastIndexByte(rest, ':')
+		if j < 0 {
+			break
+		}
+		n, err := strconv.Atoi(rest[j+1:])
+		if err != nil {
+			break
+		}
+		nums = append([]int{n}, nums...)
+		rest = rest[:j]
+	}
+	p.File = rest
+	if len(nums) > 0 {
+		p.Line = nums[0]
+	}
+	if len(nums) > 1 {
+		p.Col = nums[1]
+	}
+	if len(nums) == 0 {
+		p.File = src
+	}
+	return p
+}
+
+// pos resolves a model Source to a full position, taking the column from the
+// directive named name (any directive when name is "") at that line.
+func (l *linter) pos(source, name string) parser.Pos {
+	p := lintParseSource(source)
+	if p.Col != 0 {
+		return p
+	}
+	k := fmt.Sprintf("%s:%d", p.File, p.Line)
+	ds := l.idx[k]
+	for _, d := range ds {
+		if name == "" || strings.EqualFold(d.Name, name) {
+			return d.Pos
+		}
+	}
+	if len(ds) > 0 {
+		return ds[0].Pos
+	}
+	return p
+}
+
+// at formats a position for a message: "FILE:LINE".
+func lintAt(p parser.Pos) string {
+	if !p.IsValid() {
+		return "(unknown position)"
+	}
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
+
+// atSrc formats a model Source for a message.
+func lintAtSrc(src string) string {
+	p := lintParseSource(src)
+	return lintAt(p)
+}
+
+func (l *linter) report(sev parser.Severity, code string, pos parser.Pos, directive, format string, args ...any) {
+	if l.disabled[code] {
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	key := fmt.Sprintf("%s|%s|%s", pos, code, msg)
+	if l.seen[key] {
+		return
+	}
+	l.seen[key] = true
+	l.diags = append(l.diags, parser.Diagnostic{Pos: pos, Severity: sev, Code: code, Directive: directive, Message: msg})
+}
+
+func (l *linter) errorf(code string, pos parser.Pos, directive, format string, args ...any) {
+	l.report(parser.Error, code, pos, directive, format, args...)
+}
+
+func (l *linter) warnf(code string, pos parser.Pos, directive, format string, args ...any) {
+	l.report(parser.Warning, code, pos, directive, format, args...)
+}
+
+// hostPath maps a path of the checked configuration to the file system
+// path to open (LintOptions.Root).
+func (l *linter) hostPath(p string) string {
+	if l.opts.Root != "" && filepath.IsAbs(p) {
+		return filepath.Join(l.opts.Root, p)
+	}
+	return p
+}
+
+// allSections returns the Location, Directory and Proxy sections of a server.
+func lintSections(s *model.Server) []*model.Section {
+	var out []*model.Section
+	out = append(out, s.Locations...)
+	out = append(out, s.Directories...)
+	out = append(out, s.Proxies...)
+	return out
+}
+
+// uniqueServersSections visits each section of every server once (sections
+// inherited from the main server may be shared by pointer or by Source).
+func (l *linter) eachSection(f func(s *model.Server, sec *model.Section)) {
+	seenPtr := map[*model.Section]bool{}
+	seenSrc := map[string]bool{}
+	for _, s := range l.servers() {
+		for _, sec := range lintSections(s) {
+			if seenPtr[sec] || (sec.Source != "" && seenSrc[sec.Kind+sec.Source]) {
+				continue
+			}
+			seenPtr[sec] = true
+			if sec.Source != "" {
+				seenSrc[sec.Kind+sec.Source] = true
+			}
+			f(s, sec)
+		}
+	}
+}

@@ -1,0 +1,386 @@
+package directives
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/balancerd/balancerd/directives/model"
+	"github.com/balancerd/balancerd/parser"
+)
+
+// eachBalancer visits every balancer once, with the first server that has
+// it (balancers inherited from the main server are visited with it).
+func (l *linter) eachBalancer(f func(s *model.Server, b *model.Balancer)) {
+	seenPtr := map[*model.Balancer]bool{}
+	seenSrc := map[string]bool{}
+	for _, s := range l.servers() {
+		for _, name := range balancerNames(s) {
+			b := s.Balancers[name]
+			if b == nil || seenPtr[b] {
+				continue
+			}
+			key := b.Name + "|" + b.Source
+			if b.Source != "" && seenSrc[key] {
+				continue
+			}
+			seenPtr[b] = true
+			seenSrc[key] = true
+			f(s, b)
+		}
+	}
+}
+
+// balancerNames returns a server's balancer keys in definition order.
+func balancerNames(s *model.Server) []string {
+	if len(s.BalancerOrder) == len(s.Balancers) {
+		return s.BalancerOrder
+	}
+	var names []string
+	for n := range s.Balancers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// balancerPos is where a balancer was defined.
+func (l *linter) balancerPos(b *model.Balancer) parser.Pos {
+	p := l.pos(b.Source, "")
+	if !p.IsValid() && len(b.Members) > 0 {
+		return l.pos(b.Members[0].Source, "BalancerMember")
+	}
+	return p
+}
+
+// balancerParamPos finds the directive that set balancer parameter key
+// (stickysession=, nofailover=, nonce=...) for b: a ProxyPass to it, a
+// ProxySet or a <Proxy balancer://...> opener. Falls back to balancerPos.
+func (l *linter) balancerParamPos(b *model.Balancer, key string) parser.Pos {
+	var found parser.Pos
+	if l.res != nil {
+		lintWalk(l.res.Directives, func(d *parser.Directive, parents []*parser.Directive) {
+			if found.IsValid() {
+				return
+			}
+			target := ""
+			args := d.ArgValues()
+			switch strings.ToLower(d.Name) {
+			case "proxypass", "proxypassmatch", "proxyset", "proxy":
+				for _, a := range args {
+					if strings.HasPrefix(strings.ToLower(a), "balancer://") {
+						target = a
+						break
+					}
+				}
+				if target == "" && strings.EqualFold(d.Name, "ProxySet") {
+					for i := len(parents) - 1; i >= 0; i-- {
+						if strings.EqualFold(parents[i].Name, "Proxy") && len(parents[i].Args) > 0 {
+							target = parents[i].Args[0].Value
+							break
+						}
+					}
+				}
+			default:
+				return
+			}
+			if lintBalancerKey(target) != b.Name {
+				return
+			}
+			for _, a := range args {
+				if k, _, ok := strings.Cut(a, "="); ok && strings.EqualFold(k, key) {
+					found = d.Pos
+					return
+				}
+			}
+		})
+	}
+	if found.IsValid() {
+		return found
+	}
+	return l.balancerPos(b)
+}
+
+// balancerKey turns "balancer://Name/path" into "balancer://name".
+func lintBalancerKey(u string) string {
+	if !strings.HasPrefix(strings.ToLower(u), "balancer://") {
+		return ""
+	}
+	rest := u[len("balancer://"):]
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		rest = rest[:i]
+	}
+	return "balancer://" + strings.ToLower(rest)
+}
+
+// balancerUse is one reference to a balancer that sends traffic to it.
+type balancerUse struct {
+	server *model.Server
+	name   string
+	pos    parser.Pos
+	what   string // "ProxyPass / balancer://c/" ...
+}
+
+// balancerUses lists the ProxyPass rules and RewriteRule [P] that send
+// requests to a balancer.
+func (l *linter) balancerUses() []balancerUse {
+	var uses []balancerUse
+	seen := map[string]bool{}
+	for _, s := range l.servers() {
+		for _, r := range s.ProxyPass {
+			if r.Balancer == "" || r.Exclude {
+				continue
+			}
+			k := fmt.Sprintf("%p|%s", s, r.Source+r.Path)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			uses = append(uses, balancerUse{s, r.Balancer, l.pos(r.Source, lintRuleName(r)),
+				fmt.Sprintf("%s %s %s", lintRuleName(r), r.Path, r.URL)})
+		}
+		for _, rw := range serverRewrites(s) {
+			for _, rr := range rw.Rules {
+				name := lintBalancerKey(rr.Substitution)
+				if name == "" || !rr.Flags.Proxy {
+					continue
+				}
+				uses = append(uses, balancerUse{s, name, l.pos(rr.Source, "RewriteRule"),
+					fmt.Sprintf("RewriteRule %s %s [P]", rr.Pattern, rr.Substitution)})
+			}
+		}
+	}
+	return uses
+}
+
+// serverRewrites returns the rewrite configurations of a server and its
+// sections.
+func serverRewrites(s *model.Server) []*model.RewriteConfig {
+	var out []*model.RewriteConfig
+	if s.Rewrite != nil {
+		out = append(out, s.Rewrite)
+	}
+	if s.Dir != nil && s.Dir.Rewrite != nil && s.Dir.Rewrite != s.Rewrite {
+		out = append(out, s.Dir.Rewrite)
+	}
+	for _, sec := range lintSections(s) {
+		if sec.Dir != nil && sec.Dir.Rewrite != nil {
+			out = append(out, sec.Dir.Rewrite)
+		}
+	}
+	return out
+}
+
+// lintBalancers: balancers used without members, defined but unused,
+// duplicate members and routes, nonce=None.
+func lintBalancers(l *linter) {
+	used := map[string]bool{}
+	for _, u := range l.balancerUses() {
+		used[u.name] = true
+		b := u.server.Balancers[u.name]
+		if b != nil && len(b.Members) > 0 {
+			continue
+		}
+		hint := fmt.Sprintf("add <Proxy %s> with BalancerMember lines to %s or to the main server", u.name, lintServerName(u.server))
+		for _, other := range l.servers() {
+			if ob := other.Balancers[u.name]; ob != nil && len(ob.Members) > 0 && other != u.server {
+				hint = fmt.Sprintf("it has members in %s (%s), but balancers are not shared between virtual hosts; define it in the main server or in %s",
+					lintServerName(other), lintAt(l.balancerPos(ob)), lintServerName(u.server))
+				break
+			}
+		}
+		l.errorf("balancer-undefined", u.pos, "",
+			"%s sends requests to %s, which has no BalancerMember, so every request gets 503 (No workers in balancer); %s", u.what, u.name, hint)
+	}
+	l.eachBalancer(func(s *model.Server, b *model.Balancer) {
+		if len(b.Members) > 0 && !used[b.Name] {
+			l.warnf("balancer-unused", l.balancerPos(b), "",
+				"%s is defined but no ProxyPass or RewriteRule [P] sends requests to it; add `ProxyPass /path %s/` or remove it", b.Name, b.Name)
+		}
+		routes := map[string]*model.Worker{}
+		for _, m := range b.Members {
+			if m.Params.Route == "" {
+				continue
+			}
+			if first, dup := routes[m.Params.Route]; dup {
+				l.warnf("route-duplicate", l.pos(m.Source, "BalancerMember"), "BalancerMember",
+					"members %s (%s) and %s of %s both have route=%s: sticky requests for %s always go to the first; give each member its own route",
+					first.Name, lintAtSrc(first.Source), m.Name, b.Name, m.Params.Route, m.Params.Route)
+				continue
+			}
+			routes[m.Params.Route] = m
+		}
+		if strings.EqualFold(b.Nonce, "None") {
+			l.warnf("manager-nonce-none", l.balancerParamPos(b, "nonce"), "",
+				"nonce=None on %s makes balancer-manager read-only for this balancer in Apache 2.4.50+ (the manual says it disables the check); remove nonce=None and send the nonce the manager page shows", b.Name)
+		}
+	})
+	lintDuplicateMembers(l)
+}
+
+// lintDuplicateMembers reports BalancerMember lines that repeat a member
+// URL of the same balancer (AH01150: the later line's parameters are
+// ignored). It reads the AST, since the model keeps only the first.
+func lintDuplicateMembers(l *linter) {
+	if l.res == nil {
+		return
+	}
+	first := map[string]parser.Pos{}
+	lintWalk(l.res.Directives, func(d *parser.Directive, parents []*parser.Directive) {
+		if !strings.EqualFold(d.Name, "BalancerMember") {
+			return
+		}
+		args := d.ArgValues()
+		bal, member := "", ""
+		scope := ""
+		for _, p := range parents {
+			switch strings.ToLower(p.Name) {
+			case "virtualhost":
+				scope = p.Pos.String()
+			case "proxy":
+				if len(p.Args) > 0 {
+					bal = lintBalancerKey(p.Args[0].Value)
+				}
+			}
+		}
+		rest := args
+		if len(rest) > 0 && lintBalancerKey(rest[0]) != "" {
+			bal = lintBalancerKey(rest[0])
+			rest = rest[1:]
+		}
+		if len(rest) == 0 || bal == "" {
+			return
+		}
+		member = lintNormURL(rest[0])
+		k := scope + "|" + bal + "|" + member
+		if p, dup := first[k]; dup {
+			l.warnf("member-duplicate", d.Pos, d.Name,
+				"BalancerMember %s is already a member of %s (%s); Apache reuses the first and ignores this line's parameters; remove one of them",
+				member, bal, lintAt(p))
+			return
+		}
+		first[k] = d.Pos
+	})
+}
+
+// normWorkerURL lowercases scheme and host and drops the default port.
+func lintNormURL(u string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u
+	}
+	scheme := strings.ToLower(u[:i])
+	rest := u[i+3:]
+	host, path := rest, ""
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		host, path = rest[:j], rest[j:]
+	}
+	host = strings.ToLower(host)
+	for s, port := range map[string]string{"http": ":80", "https": ":443", "ws": ":80", "wss": ":443", "ajp": ":8009"} {
+		if scheme == s {
+			host = strings.TrimSuffix(host, port)
+		}
+	}
+	return scheme + "://" + host + path
+}
+
+// lintReverse: balancer members and plain ProxyPass targets whose redirects
+// no ProxyPassReverse rewrites.
+func lintReverse(l *linter) {
+	done := map[string]bool{}
+	for _, s := range l.servers() {
+		if s.Proxy.PreserveHost {
+			continue // backends see the public host and usually redirect to it
+		}
+		for _, r := range s.ProxyPass {
+			if r.Exclude || r.URL == "" {
+				continue
+			}
+			rev := reverseRulesFor(s, r)
+			pr := l.pos(r.Source, lintRuleName(r))
+			if r.Balancer != "" {
+				b := s.Balancers[r.Balancer]
+				if b == nil || reverseCoversBalancer(rev, b.Name) {
+					continue
+				}
+				for _, m := range b.Members {
+					if reverseCovers(rev, m.Name) {
+						continue
+					}
+					k := fmt.Sprintf("%p|%s|%s", s, r.Source, m.Name)
+					if done[k] {
+						continue
+					}
+					done[k] = true
+					l.warnf("member-no-reverse", l.pos(m.Source, "BalancerMember"), "BalancerMember",
+						"no ProxyPassReverse rewrites redirects from member %s of %s (used by %s %s at %s), so a backend's `Location: %s/...` reaches clients unchanged; add `ProxyPassReverse %s %s/` (covers every member) next to the ProxyPass",
+						m.Name, b.Name, lintRuleName(r), r.Path, lintAt(pr), m.Name, lintReversePath(r), b.Name)
+				}
+				continue
+			}
+			if r.Regex != nil || reverseCovers(rev, r.URL) {
+				continue
+			}
+			k := fmt.Sprintf("%p|%s", s, r.Source)
+			if done[k] {
+				continue
+			}
+			done[k] = true
+			l.warnf("proxypass-no-reverse", pr, lintRuleName(r),
+				"no ProxyPassReverse for %s %s %s: redirects from the backend (Location: %s...) reach clients unchanged; add `ProxyPassReverse %s %s`",
+				lintRuleName(r), r.Path, r.URL, r.URL, r.Path, r.URL)
+		}
+	}
+}
+
+func lintReversePath(r *model.ProxyPassRule) string {
+	if r.Regex != nil {
+		return "/"
+	}
+	return r.Path
+}
+
+// reverseRulesFor returns the ProxyPassReverse rules that apply to requests
+// served by rule r: the server level and the Locations covering its path.
+func reverseRulesFor(s *model.Server, r *model.ProxyPassRule) []model.ReverseRule {
+	var out []model.ReverseRule
+	if s.Dir != nil {
+		out = append(out, s.Dir.Reverse...)
+	}
+	for _, loc := range s.Locations {
+		if loc.Dir == nil {
+			continue
+		}
+		if loc.Path == r.InLocation && r.InLocation != "" ||
+			r.Regex == nil && loc.Regex == nil && lintPrefixCovers(loc.Path, r.Path) ||
+			loc.Regex != nil && r.Regex == nil && loc.Regex.MatchString(r.Path) {
+			out = append(out, loc.Dir.Reverse...)
+		}
+	}
+	return out
+}
+
+func reverseCoversBalancer(rev []model.ReverseRule, name string) bool {
+	for _, rr := range rev {
+		if lintBalancerKey(rr.URL) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// reverseCovers reports whether some rule rewrites absolute Location
+// headers that start with the worker URL u.
+func reverseCovers(rev []model.ReverseRule, u string) bool {
+	target := strings.ToLower(strings.TrimSuffix(u, "/") + "/")
+	for _, rr := range rev {
+		real := strings.ToLower(rr.URL)
+		if strings.HasPrefix(real, "/") || strings.HasPrefix(real, "balancer://") {
+			continue
+		}
+		if strings.HasPrefix(target, lintNormURL(real)) || strings.HasPrefix(target, real) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,282 @@
+package directives
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/balancerd/balancerd/directives/model"
+	"github.com/balancerd/balancerd/parser"
+)
+
+// lintSticky: stickysession / nofailover without routes, routes without
+// stickysession, members without a route.
+func lintSticky(l *linter) {
+	l.eachBalancer(func(s *model.Server, b *model.Balancer) {
+		if len(b.Members) == 0 {
+			return
+		}
+		sticky := b.StickyCookie != "" || b.StickyParam != ""
+		var withRoute, without []*model.Worker
+		for _, m := range b.Members {
+			if m.Params.Route != "" {
+				withRoute = append(withRoute, m)
+			} else {
+				without = append(without, m)
+			}
+		}
+		switch {
+		case sticky && len(withRoute) == 0:
+			l.warnf("sticky-no-routes", l.balancerParamPos(b, "stickysession"), "",
+				"%s has stickysession=%s but no member has a route, so requests never stick; add route=NAME to each BalancerMember (the text after the '%s' in the %s value)",
+				b.Name, lintStickyName(b), lintSepName(b), lintStickyName(b))
+		case sticky:
+			for _, m := range without {
+				l.warnf("member-no-route", l.pos(m.Source, "BalancerMember"), "BalancerMember",
+					"member %s of sticky %s has no route, so sessions that start on it never stick; add route=NAME", m.Name, b.Name)
+			}
+		case len(withRoute) > 0:
+			l.warnf("routes-no-sticky", l.pos(withRoute[0].Source, "BalancerMember"), "BalancerMember",
+				"members of %s have route= but the balancer has no stickysession, so routes are never used; add stickysession=COOKIE to the ProxyPass or a ProxySet", b.Name)
+		}
+		if b.NoFailover && len(withRoute) == 0 {
+			l.warnf("nofailover-no-routes", l.balancerParamPos(b, "nofailover"), "",
+				"nofailover=On on %s has no effect without member routes and stickysession; add route= to the members or remove nofailover", b.Name)
+		}
+	})
+}
+
+func lintStickyName(b *model.Balancer) string {
+	if b.StickyParam != "" && b.StickyParam != b.StickyCookie {
+		return b.StickyCookie + "|" + b.StickyParam
+	}
+	return b.StickyCookie
+}
+
+func lintSepName(b *model.Balancer) string {
+	if b.StickySep == "" {
+		return "(separator Off)"
+	}
+	return b.StickySep
+}
+
+// cookieSource is a cookie setter with the file it came from.
+type cookieSource struct {
+	CookieSetter
+	backend string // backend file, "" for the load balancer's own config
+}
+
+// lintBackendCookies cross-checks each sticky balancer's cookie name and
+// member routes with the cookies the backends (and the balancer's own
+// config) set.
+func lintBackendCookies(l *linter) {
+	var all []cookieSource
+	if l.res != nil {
+		for _, c := range CollectCookies(l.res.Directives).Cookies {
+			all = append(all, cookieSource{c, ""})
+		}
+	}
+	for _, bi := range l.backends {
+		for _, c := range bi.Cookies {
+			all = append(all, cookieSource{c, bi.File})
+		}
+	}
+	for _, c := range all {
+		if c.Inactive != "" && c.backend != "" {
+			l.warnf("backend-cookie-inactive", c.Pos, c.Via,
+				"this %s sets cookie %s, but %s; add `RewriteEngine On` before it", c.Via, c.Name, c.Inactive)
+		}
+	}
+	l.eachBalancer(func(s *model.Server, b *model.Balancer) {
+		if b.StickyCookie == "" || len(b.Members) == 0 {
+			return
+		}
+		lbSets := false
+		var match, near []cookieSource
+		for _, c := range all {
+			switch {
+			case c.Name == b.StickyCookie:
+				if c.Inactive == "" {
+					match = append(match, c)
+					lbSets = lbSets || c.backend == ""
+				}
+			case strings.EqualFold(c.Name, b.StickyCookie) || cookieNameDistance(c.Name, b.StickyCookie) <= 2:
+				near = append(near, c)
+			}
+		}
+		if len(l.backends) == 0 && !lbSets {
+			return // nothing to cross-check against
+		}
+		sp := l.balancerParamPos(b, "stickysession")
+		if len(match) == 0 {
+			var files []string
+			for _, bi := range l.backends {
+				files = append(files, bi.File)
+			}
+			msg := fmt.Sprintf("%s has stickysession=%s but no backend (%s) sets a cookie named %s, so requests never stick",
+				b.Name, b.StickyCookie, strings.Join(files, ", "), b.StickyCookie)
+			if len(near) > 0 {
+				msg += fmt.Sprintf("; %s sets %q: make the names identical (they are case-sensitive)", lintAt(near[0].Pos), near[0].Name)
+			} else {
+				msg += fmt.Sprintf("; add `RewriteRule .* - [CO=%s:balancer.ROUTE:.example.com]` on each backend, with ROUTE its member's route", b.StickyCookie)
+			}
+			l.errorf("sticky-cookie-unset", sp, "", "%s", msg)
+			return
+		}
+		routes := map[string]*model.Worker{}
+		var routeList []string
+		for _, m := range b.Members {
+			if m.Params.Route != "" {
+				if _, dup := routes[m.Params.Route]; !dup {
+					routeList = append(routeList, fmt.Sprintf("%s (%s)", m.Params.Route, lintAtSrc(m.Source)))
+				}
+				routes[m.Params.Route] = m
+			}
+		}
+		if len(routes) == 0 {
+			return // sticky-no-routes already says it
+		}
+		covered := map[string]bool{}
+		dynamic := false
+		reported := map[parser.Pos]bool{}
+		// Members whose backend is identified by host name.
+		for _, m := range b.Members {
+			if m.Params.Route == "" {
+				continue
+			}
+			for _, c := range match {
+				if c.backend == "" || c.Dynamic || !lintHostIn(m.Host, c.ServerNames) {
+					continue
+				}
+				r, ok := routeOf(c.Value, b.StickySep)
+				if ok && r == m.Params.Route {
+					continue
+				}
+				reported[c.Pos] = true
+				if !ok {
+					continue // reported below as sticky-cookie-no-route
+				}
+				l.errorf("member-route-mismatch", l.pos(m.Source, "BalancerMember"), "BalancerMember",
+					"member %s of %s has route=%s, but its backend %s (ServerName %s) sets %s=%s at %s, i.e. route %s; make them equal",
+					m.Name, b.Name, m.Params.Route, c.backend, m.Host, c.Name, c.Value, lintAt(c.Pos), r)
+			}
+		}
+		for _, c := range match {
+			if c.Dynamic {
+				if strings.Contains(c.Value, "BALANCER_WORKER_ROUTE") {
+					dynamic = true
+				}
+				continue
+			}
+			r, ok := routeOf(c.Value, b.StickySep)
+			if !ok {
+				l.errorf("sticky-cookie-no-route", c.Pos, c.Via,
+					"cookie %s=%s carries no route for %s (%s): Apache takes the route after the first %q and there is none; write %s=balancer%sROUTE",
+					c.Name, c.Value, b.Name, lintAt(sp), b.StickySep, c.Name, b.StickySep)
+				continue
+			}
+			covered[r] = true
+			if routes[r] != nil || reported[c.Pos] {
+				continue
+			}
+			l.errorf("sticky-route-unknown", c.Pos, c.Via,
+				"cookie %s=%s gives route %q, but no member of %s has route=%s (member routes: %s); requests with this cookie are balanced as if it were absent; make the value end in one of the member routes",
+				c.Name, c.Value, r, b.Name, r, strings.Join(routeList, ", "))
+		}
+		if dynamic || len(l.backends) == 0 {
+			return
+		}
+		for _, m := range b.Members {
+			if m.Params.Route == "" || covered[m.Params.Route] {
+				continue
+			}
+			l.warnf("member-route-unset", l.pos(m.Source, "BalancerMember"), "BalancerMember",
+				"no backend sets cookie %s with route %s, so sessions on member %s never stick to it; on that backend add `RewriteRule .* - [CO=%s:balancer%s%s:DOMAIN]`",
+				b.StickyCookie, m.Params.Route, m.Name, b.StickyCookie, b.StickySep, m.Params.Route)
+		}
+		l.checkCookieDomains(b, match)
+	})
+}
+
+// checkCookieDomains warns when a sticky cookie's domain attribute does not
+// cover any name of the virtual hosts that use the balancer: browsers then
+// never send it to the load balancer.
+func (l *linter) checkCookieDomains(b *model.Balancer, match []cookieSource) {
+	var names []string
+	for _, s := range l.servers() {
+		if s.Balancers[b.Name] == nil {
+			continue
+		}
+		if s.ServerName != "" {
+			names = append(names, strings.ToLower(s.ServerName))
+		}
+		for _, a := range s.ServerAlias {
+			names = append(names, strings.ToLower(a))
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	for _, c := range match {
+		if c.Domain == "" || strings.Contains(c.Domain, "%") {
+			continue
+		}
+		ok := false
+		for _, n := range names {
+			if cookieDomainMatch(n, c.Domain) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			l.warnf("sticky-cookie-domain", c.Pos, c.Via,
+				"cookie %s is set for domain %s, which does not cover the load balancer's names (%s), so browsers never send it back and requests never stick; use a domain the public name ends with",
+				c.Name, c.Domain, strings.Join(names, ", "))
+		}
+	}
+}
+
+// domainMatch is RFC 6265 domain matching (leading dot ignored; wildcard
+// aliases are tested without their '*.' prefix).
+func cookieDomainMatch(host, domain string) bool {
+	domain = strings.ToLower(strings.TrimPrefix(domain, "."))
+	host = strings.TrimPrefix(strings.ToLower(host), "*.")
+	return host == domain || strings.HasSuffix(host, "."+domain)
+}
+
+// hostIn reports whether host is one of names (wildcards allowed).
+func lintHostIn(host string, names []string) bool {
+	host = strings.ToLower(host)
+	for _, n := range names {
+		if n == host || (strings.HasPrefix(n, "*.") && strings.HasSuffix(host, n[1:])) {
+			return true
+		}
+	}
+	return false
+}
+
+// editDistance is the Levenshtein distance, bounded to short names.
+func cookieNameDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		if a == b {
+			return 0
+		}
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
