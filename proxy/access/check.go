@@ -356,7 +356,9 @@ func (req *Request) target() string {
 	return "uri " + req.URI
 }
 
-func internalError(log string) Result { return Result{Status: http.StatusInternalServerError, Log: log} }
+func internalError(log string) Result {
+	return Result{Status: http.StatusInternalServerError, Log: log}
+}
 
 // Check runs the access phases of ap_process_request_internal for req
 // under policy p.
