@@ -1,0 +1,103 @@
+package proxy
+
+import (
+	"html"
+	"net/http"
+	"strconv"
+)
+
+// Apache's generated error documents (ap_send_error_response), byte for
+// byte as Debian's apache2 2.4 sends them; observed on a loopback Apache.
+
+const errHead = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">
+<html><head>
+<title>`
+
+// errorMessages are the bodies' <p> texts per status, as Apache writes them.
+var errorMessages = map[int]string{
+	400: "<p>Your browser sent a request that this server could not understand.<br />\n</p>\n",
+	401: "<p>This server could not verify that you\nare authorized to access the document\nrequested.  Either you supplied the wrong\ncredentials (e.g., bad password), or your\nbrowser doesn't understand how to supply\nthe credentials required.</p>\n",
+	403: "<p>You don't have permission to access this resource.</p>\n",
+	404: "<p>The requested URL was not found on this server.</p>\n",
+	500: "<p>The server encountered an internal error or\nmisconfiguration and was unable to complete\nyour request.</p>\n<p>Please contact the server administrator at \n [no address given] to inform them of the time this error occurred,\n and the actions you performed just before this error.</p>\n<p>More information about this error may be available\nin the server error log.</p>\n",
+	503: "<p>The server is temporarily unable to service your\nrequest due to maintenance downtime or capacity\nproblems. Please try again later.</p>\n",
+	504: "<p>The gateway did not receive a timely response\nfrom the upstream server or application.</p>\n",
+	410: "<p>The requested resource is no longer available on this server and there is no forwarding address.\nPlease remove all references to this resource.</p>\n",
+}
+
+// errorBody renders Apache's error document for status. method is used
+// by the 405 text.
+func errorBody(status int, method string) string {
+	title := strconv.Itoa(status) + " " + http.StatusText(status)
+	h1 := http.StatusText(status)
+	msg, ok := errorMessages[status]
+	if status == http.StatusMethodNotAllowed {
+		msg = "<p>The requested method " + html.EscapeString(method) + " is not allowed for this URL.</p>\n"
+		ok = true
+	}
+	if !ok {
+		msg = "<p>" + http.StatusText(status) + "</p>\n"
+	}
+	return errHead + title + "</title>\n</head><body>\n<h1>" + h1 + "</h1>\n" + msg + "</body></html>\n"
+}
+
+// proxyErrorBody renders mod_proxy's "Proxy Error" document (ap_proxyerror):
+// status line reason "Proxy Error", the status's standard first sentence and
+// the reason.
+func proxyErrorBody(status int, reason string) string {
+	first := "The proxy server received an invalid\nresponse from an upstream server.<br />\n"
+	switch status {
+	case http.StatusBadRequest:
+		first = "Your browser sent a request that this server could not understand.<br />\n"
+	case http.StatusGatewayTimeout:
+		first = "The gateway did not receive a timely response\nfrom the upstream server or application.\n"
+	}
+	code := strconv.Itoa(status)
+	return errHead + code + " Proxy Error</title>\n</head><body>\n<h1>Proxy Error</h1>\n<p>" + first +
+		"The proxy server could not handle the request<p>Reason: <strong>" + html.EscapeString(reason) +
+		"</strong></p></p>\n</body></html>\n"
+}
+
+// closeStatuses are statuses after which Apache closes the client
+// connection (ap_status_drops_connection, and mod_proxy's 503).
+func dropsConnection(status int) bool {
+	switch status {
+	case 400, 408, 411, 413, 414, 500, 503, 501:
+		return true
+	}
+	return false
+}
+
+// writeError sends Apache's error document for status.
+func writeError(w http.ResponseWriter, r *http.Request, status int) {
+	body := errorBody(status, r.Method)
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=iso-8859-1")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if dropsConnection(status) {
+		h.Set("Connection", "close")
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+// writeProxyError sends mod_proxy's "Proxy Error" document. Go's server
+// cannot send a custom reason phrase, so the status line carries the
+// standard one; the body is Apache's.
+func writeProxyError(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	body := proxyErrorBody(status, reason)
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=iso-8859-1")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if status == http.StatusBadRequest {
+		h.Set("Connection", "close")
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+func htmlEscape(s string) string { return html.EscapeString(s) }

@@ -1,0 +1,170 @@
+package proxy
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// ServeHTTP serves one request the way Apache's request phases would:
+// vhost, translate (rewrite, ProxyPass), access, then the proxy, a
+// SetHandler handler, or the core's 404.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var start time.Time
+	if s.opts.AccessLog != nil {
+		start = time.Now()
+	}
+	sn := s.snap.Load()
+	rt := s.decide(sn, r, nil)
+	var lw *logWriter
+	if s.opts.AccessLog != nil {
+		lw = &logWriter{ResponseWriter: w}
+		w = lw
+	}
+	user := s.serve(w, r, sn, &rt)
+	if lw != nil {
+		status := lw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.opts.AccessLog(&LogEntry{Request: r, Server: rt.vh.srv, Status: status, Bytes: lw.n, Env: rt.env,
+			User: user, Backend: rt.target, Duration: int64(time.Since(start)), Header: w.Header()})
+	}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, sn *snapshot, rt *route) string {
+	if rt.status != 0 {
+		s.respondStatus(w, r, rt)
+		return ""
+	}
+	user := ""
+	if s.opts.Access != nil {
+		in := &AccessInput{Server: rt.vh.srv, Dirs: rt.dirs, Sections: rt.sections, URI: rt.uri, FilePath: rt.filePath, Env: rt.env}
+		if rt.proxied() {
+			in.FilePath, in.BackendURL = "", rt.target
+		}
+		res := s.opts.Access.Check(r, in)
+		user = res.User
+		if res.Status != 0 {
+			for k, vs := range res.Header {
+				for _, v := range vs {
+					w.Header().Add(k, v)
+				}
+			}
+			s.finishHeaders(w.Header(), rt, r, res.Status)
+			writeError(w, r, res.Status)
+			return user
+		}
+	}
+	if rt.proxied() {
+		if st := maxForwards(r, rt); st != 0 {
+			s.finishHeaders(w.Header(), rt, r, st)
+			writeProxyError(w, r, st, "Max-Forwards has reached zero - proxy loop?")
+			return user
+		}
+		s.forward(w, r, sn, rt)
+		return user
+	}
+	if rt.handler != "" && s.opts.Handlers != nil {
+		in := &HandlerInput{Server: rt.vh.srv, Balancers: rt.vh.balancers, Registry: s.reg, URI: rt.uri}
+		if s.opts.Handlers.ServeHandler(rt.handler, w, r, in) {
+			return user
+		}
+	}
+	// Not proxied, no handler: Apache would serve DocumentRoot; balancerd
+	// does not serve files and answers as for a missing file.
+	s.finishHeaders(w.Header(), rt, r, http.StatusNotFound)
+	writeError(w, r, http.StatusNotFound)
+	return user
+}
+
+// respondStatus answers a request decided without a handler: core errors,
+// rewrite redirects/forbidden, CONNECT, OPTIONS *.
+func (s *Server) respondStatus(w http.ResponseWriter, r *http.Request, rt *route) {
+	h := w.Header()
+	if rt.vh != nil {
+		s.finishHeaders(h, rt, r, rt.status)
+	}
+	switch {
+	case rt.status == http.StatusOK && r.RequestURI == "*":
+		h.Set("Allow", "GET,POST,OPTIONS,HEAD,TRACE")
+		h.Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	case rt.status >= 300 && rt.status < 400 && rt.location != "":
+		h.Set("Location", rt.location)
+		body := redirectBody(rt.status, rt.location)
+		h.Set("Content-Type", "text/html; charset=iso-8859-1")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rt.status)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write([]byte(body))
+		}
+		return
+	case rt.allow != "":
+		h.Set("Allow", rt.allow)
+	}
+	writeError(w, r, rt.status)
+}
+
+// maxForwards applies Max-Forwards (spec 3.8): 0 is a 400 (OPTIONS and
+// TRACE excepted), otherwise decremented; ProxyMaxForwards adds it.
+func maxForwards(r *http.Request, rt *route) int {
+	v, ok := r.Header["Max-Forwards"]
+	if !ok || len(v) == 0 {
+		if mf := rt.vh.srv.Proxy.MaxForwards; mf > 0 {
+			r.Header["Max-Forwards"] = []string{strconv.Itoa(mf)}
+		}
+		return 0
+	}
+	n, err := strconv.ParseInt(v[0], 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	if n == 0 {
+		if r.Method == http.MethodOptions || r.Method == http.MethodTrace {
+			return 0
+		}
+		return http.StatusBadRequest
+	}
+	r.Header["Max-Forwards"] = []string{strconv.FormatInt(n-1, 10)}
+	return 0
+}
+
+// redirectBody is Apache's body for a 3xx with Location.
+func redirectBody(status int, loc string) string {
+	title := strconv.Itoa(status) + " " + http.StatusText(status)
+	return errHead + title + "</title>\n</head><body>\n<h1>" + http.StatusText(status) + "</h1>\n<p>The document has moved <a href=\"" +
+		htmlEscape(loc) + "\">here</a>.</p>\n</body></html>\n"
+}
+
+// logWriter records status and body size for the access log; Unwrap
+// keeps Flush and Hijack reachable through http.ResponseController.
+type logWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (l *logWriter) WriteHeader(code int) {
+	if l.status == 0 && code >= 200 {
+		l.status = code
+	}
+	l.ResponseWriter.WriteHeader(code)
+}
+
+func (l *logWriter) Write(p []byte) (int, error) {
+	if l.status == 0 {
+		l.status = http.StatusOK
+	}
+	n, err := l.ResponseWriter.Write(p)
+	l.n += int64(n)
+	return n, err
+}
+
+func (l *logWriter) Unwrap() http.ResponseWriter { return l.ResponseWriter }
+
+// Flush supports streaming through the wrapper.
+func (l *logWriter) Flush() {
+	_ = http.NewResponseController(l.ResponseWriter).Flush()
+}

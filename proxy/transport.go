@@ -1,0 +1,162 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/balancerd/balancerd/directives/model"
+)
+
+// defaultPoolSize is the idle-connection pool per worker when the worker
+// has no max= (Apache: ThreadsPerChild, 25 per child process, times the
+// number of children; Go's default of 2 would close most connections
+// under load).
+const defaultPoolSize = 256
+
+// workerRT is the runtime of one worker: its transport and connection
+// parameters.
+type workerRT struct {
+	w       *model.Worker
+	key     string
+	scheme  string // http or https (ws/wss mapped)
+	tr      *http.Transport
+	upgrade []string // allowed Upgrade protocols, lowercase; "*" = any
+	reuse   bool
+	timeout time.Duration
+}
+
+// workerFingerprint identifies everything a transport depends on.
+func workerFingerprint(w *model.Worker, timeout time.Duration) string {
+	p := &w.Params
+	return fmt.Sprintf("%s|%s|%s|t=%v|ct=%v|ttl=%v|max=%d|dr=%v|ka=%v|io=%d|rf=%d|to=%v",
+		w.Name, w.Scheme, w.UnixSocket, p.Timeout, p.ConnectionTimeout, p.TTL, p.Max, p.DisableReuse,
+		p.KeepAlive, p.IOBufferSize, p.ResponseFieldSize, timeout)
+}
+
+// newWorkerRT builds the transport of w. timeout is the ProxyTimeout in
+// effect (used when the worker has no timeout= of its own).
+func (s *Server) newWorkerRT(w *model.Worker, timeout time.Duration, key string) *workerRT {
+	p := &w.Params
+	rt := &workerRT{w: w, key: key, reuse: !p.DisableReuse}
+	if p.Timeout > 0 {
+		timeout = p.Timeout
+	}
+	rt.timeout = timeout
+	connTimeout := p.ConnectionTimeout
+	if connTimeout <= 0 {
+		connTimeout = timeout
+	}
+	switch strings.ToLower(w.Scheme) {
+	case "https", "wss":
+		rt.scheme = "https"
+	default:
+		rt.scheme = "http"
+	}
+	for _, u := range p.Upgrade {
+		rt.upgrade = append(rt.upgrade, strings.ToLower(u))
+	}
+	if s := strings.ToLower(w.Scheme); (s == "ws" || s == "wss") && len(rt.upgrade) == 0 {
+		rt.upgrade = []string{"websocket"}
+	}
+	keepAlive := time.Duration(-1) // Apache: keepalive=Off, no SO_KEEPALIVE
+	if p.KeepAlive {
+		keepAlive = 0 // Go's default probes
+	}
+	dialer := &net.Dialer{Timeout: connTimeout, KeepAlive: keepAlive}
+	socket := w.UnixSocket
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if socket != "" {
+			network, addr = "unix", socket
+		}
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, &connectError{addr: addr, err: err}
+		}
+		if tc, ok := c.(*net.TCPConn); ok && p.ReceiveBufferSize > 0 {
+			_ = tc.SetReadBuffer(p.ReceiveBufferSize)
+		}
+		return &timeoutConn{Conn: c, timeout: timeout}, nil
+	}
+	pool := defaultPoolSize
+	if p.Max > 0 {
+		pool = p.Max
+	}
+	bufSize := 32 << 10
+	if p.IOBufferSize > bufSize {
+		bufSize = p.IOBufferSize
+	}
+	rt.tr = &http.Transport{
+		Proxy:                  nil, // never the environment's HTTP_PROXY
+		DialContext:            dial,
+		DialTLSContext:         nil,
+		TLSClientConfig:        &tls.Config{ServerName: w.Host, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:    connTimeout,
+		DisableKeepAlives:      p.DisableReuse,
+		DisableCompression:     true, // never add Accept-Encoding
+		MaxIdleConns:           0,
+		MaxIdleConnsPerHost:    pool,
+		IdleConnTimeout:        p.TTL, // ttl=: idle connections older than this are not reused
+		ResponseHeaderTimeout:  timeout,
+		ExpectContinueTimeout:  timeout,
+		MaxResponseHeaderBytes: 1 << 20,
+		WriteBufferSize:        bufSize,
+		ReadBufferSize:         bufSize,
+		ForceAttemptHTTP2:      false,
+	}
+	if p.Set["max"] && p.Max > 0 {
+		rt.tr.MaxConnsPerHost = p.Max
+	}
+	return rt
+}
+
+// upgradeAllowed reports whether the worker may forward Upgrade proto.
+func (rt *workerRT) upgradeAllowed(proto string) bool {
+	for _, u := range rt.upgrade {
+		if u == "*" || u == "any" || strings.EqualFold(u, proto) {
+			return true
+		}
+	}
+	return false
+}
+
+// connectError is a failure to connect to a backend: Apache's 503 case
+// (AH00957), the one that puts a member in error and allows failover.
+type connectError struct {
+	addr string
+	err  error
+}
+
+func (e *connectError) Error() string {
+	return "attempt to connect to " + e.addr + " failed: " + e.err.Error()
+}
+
+func (e *connectError) Unwrap() error { return e.err }
+
+// timeoutConn applies Apache's socket timeout to every read and write of a
+// backend connection: each Write arms the read deadline too, so the time
+// for the response starts when the request was sent.
+type timeoutConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *timeoutConn) Read(b []byte) (int, error) {
+	if c.timeout > 0 {
+		_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *timeoutConn) Write(b []byte) (int, error) {
+	if c.timeout > 0 {
+		d := time.Now().Add(c.timeout)
+		_ = c.Conn.SetWriteDeadline(d)
+		_ = c.Conn.SetReadDeadline(d)
+	}
+	return c.Conn.Write(b)
+}
