@@ -2,7 +2,6 @@ package parser
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -71,7 +70,7 @@ func (r *reader) evalCond(cond string, o *openNode, s string) (ok bool, msg stri
 	case "IfDefine":
 		res = r.defs.hasParam(w.Value)
 	case "IfFile":
-		_, err := os.Stat(r.rootRelative(w.Value))
+		_, err := r.fs.Stat(r.rootRelative(w.Value))
 		res = err == nil
 	case "IfDirective":
 		res = r.directiveKnown(w.Value)

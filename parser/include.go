@@ -148,7 +148,7 @@ func (inc *includer) file(path string) string {
 		return fmt.Sprintf("too many configuration files read (limit %d); is there an include loop through wildcards?", maxFilesRead)
 	}
 	r.filesRead++
-	src, err := os.ReadFile(path)
+	src, err := r.fs.ReadFile(path)
 	if err != nil {
 		return "Could not open configuration file " + path + ": " + errnoText(err)
 	}
@@ -162,13 +162,13 @@ func (inc *includer) file(path string) string {
 // plain is process_resource_config_nofnmatch: a file, or a directory whose
 // entries (dot-files included) are read recursively in byte order.
 func (inc *includer) plain(path string, depth int) string {
-	fi, err := os.Stat(path)
+	fi, err := inc.r.fs.Stat(path)
 	if err == nil && fi.IsDir() {
 		depth++
 		if depth > maxDirDepth {
 			return fmt.Sprintf("%sDirectory '%s' exceeds the maximum include directory nesting level of %d. You have probably a recursion somewhere.", includePrefix, path, maxDirDepth)
 		}
-		ents, err := os.ReadDir(path)
+		ents, err := inc.r.fs.ReadDir(path)
 		if err != nil {
 			return includePrefix + "Could not open directory " + path + ": " + errnoText(err)
 		}
@@ -199,7 +199,7 @@ func (inc *includer) wildcard(dir, pattern string) string {
 		}
 		return inc.plain(p, 0)
 	}
-	ents, err := os.ReadDir(dir)
+	ents, err := inc.r.fs.ReadDir(dir)
 	if err != nil {
 		if inc.optional && os.IsNotExist(err) {
 			return ""

@@ -35,6 +35,9 @@ type Options struct {
 
 	// HTAccess parses with .htaccess limits (8192-byte logical lines).
 	HTAccess bool
+
+	// fsys replaces the file system in tests; nil means the real one.
+	fsys fileSystem
 }
 
 // Result is a parsed configuration with read-phase directives evaluated:

@@ -21,7 +21,7 @@ const (
 func ParseFile(path string, opts Options) *Result {
 	r := newReader(opts)
 	r.run(func() []*Directive {
-		src, err := os.ReadFile(path)
+		src, err := r.fs.ReadFile(path)
 		if err != nil {
 			r.diag(Pos{File: path}, nil, Error, "include", "", "Could not open configuration file "+path+": "+errnoText(err))
 			return nil
@@ -56,6 +56,7 @@ type reader struct {
 	aborted   bool // a fatal error (include recursion) stops all reading
 	version   [3]int
 	maxLine   int
+	fs        fileSystem
 }
 
 func newReader(opts Options) *reader {
@@ -68,6 +69,10 @@ func newReader(opts Options) *reader {
 	}
 	if opts.HTAccess {
 		r.maxLine = maxHTAccessLineLen
+	}
+	r.fs = opts.fsys
+	if r.fs == nil {
+		r.fs = osFS{}
 	}
 	root := opts.ServerRoot
 	if root == "" {
@@ -126,6 +131,10 @@ type frame struct {
 	pos  Pos           // opener position
 	out  *[]*Directive // where children go
 	name string        // name as written (for messages)
+	col  int           // column of the opener's '<'
+	// hint is the first later line indented no deeper than the opener:
+	// where a forgotten closer most likely belongs.
+	hint int
 }
 
 // fileState is the per-file reading state (sections never span files).
@@ -194,6 +203,14 @@ func (r *reader) line(fs *fileState, l *logicalLine) {
 	t := l.text
 	if t[0] == '#' {
 		return
+	}
+	if !fs.noPos {
+		startLine, col := l.pos(0)
+		for _, f := range fs.stack {
+			if f.hint == 0 && f.cond == "" && col <= f.col {
+				f.hint = startLine
+			}
+		}
 	}
 	// A true conditional section ends only at a line that is exactly
 	// </IfXxx> (any case) while no section is open inside it
@@ -325,7 +342,8 @@ func (r *reader) opener(fs *fileState, l *logicalLine, o *openNode, s string, at
 	d.Args = r.args(raw, rawOff, at)
 	out := fs.out()
 	*out = append(*out, d)
-	fs.stack = append(fs.stack, &frame{dir: d, pos: p, out: &d.Block, name: name})
+	_, col := l.pos(0)
+	fs.stack = append(fs.stack, &frame{dir: d, pos: p, out: &d.Block, name: name, col: col})
 }
 
 // endOfFile reports sections still open at the end of a file.
@@ -355,8 +373,12 @@ func (r *reader) endOfFile(fs *fileState) {
 				label, c.cond, c.pos.Line, fs.displayName(), label))
 			continue
 		}
+		where := fmt.Sprintf("at the end of the file (after line %d)", fs.lr.lineNo)
+		if f.hint > 0 {
+			where = fmt.Sprintf("before line %d, where the indentation returns to the level of <%s>", f.hint, label)
+		}
 		r.diag(f.pos, fs.from, Error, "unclosed-section", label, fmt.Sprintf(
-			"<%s> was not closed. Add </%s> where the section should end (sections cannot continue into another file)", label, label))
+			"<%s> was not closed. Add </%s> where the section ends, probably %s", label, label, where))
 	}
 }
 
