@@ -183,6 +183,13 @@ func (b *Backend) serve(c net.Conn) {
 		if err != nil {
 			return
 		}
+		if strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
+			// Like any HTTP/1.1 server about to read the body.
+			bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+			if bw.Flush() != nil {
+				return
+			}
+		}
 		body, _ := io.ReadAll(io.LimitReader(req.Body, 4<<20))
 		req.Body.Close()
 		if !b.Silent {

@@ -31,6 +31,9 @@ type Response struct {
 	Header http.Header
 	Body   []byte
 	Tunnel string // bytes read back through a WebSocket tunnel
+	// Interim are 1xx responses (other than 101) received before the final
+	// one, e.g. "HTTP/1.1 100 Continue".
+	Interim []string
 }
 
 // RequestTimeout bounds one request, response and tunnel exchange.
@@ -50,12 +53,21 @@ func (r *Request) Wire() string {
 		b.WriteString("Upgrade: websocket\r\nConnection: Upgrade\r\n" +
 			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
 	}
-	if r.Body != "" {
+	if r.Body != "" && !r.hasHeader("Content-Length") && !r.hasHeader("Transfer-Encoding") {
 		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(r.Body))
 	}
 	b.WriteString("\r\n")
 	b.WriteString(r.Body)
 	return b.String()
+}
+
+func (r *Request) hasHeader(name string) bool {
+	for _, h := range r.Headers {
+		if strings.EqualFold(h[0], name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Do sends r on a new connection to addr and reads one response.
@@ -70,11 +82,20 @@ func Do(addr string, r *Request) *Response {
 		return &Response{Err: "write: " + errText(err)}
 	}
 	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, &http.Request{Method: r.Method})
-	if err != nil {
-		return &Response{Err: "read: " + errText(err)}
+	var interim []string
+	var resp *http.Response
+	for {
+		var err error
+		resp, err = http.ReadResponse(br, &http.Request{Method: r.Method})
+		if err != nil {
+			return &Response{Err: "read: " + errText(err), Interim: interim}
+		}
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+		interim = append(interim, resp.Proto+" "+resp.Status)
 	}
-	out := &Response{Proto: resp.Proto, Status: resp.Status, Header: resp.Header}
+	out := &Response{Proto: resp.Proto, Status: resp.Status, Header: resp.Header, Interim: interim}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		if _, err := io.WriteString(c, "ping\n"); err == nil {
 			c.SetReadDeadline(time.Now().Add(5 * time.Second))

@@ -176,6 +176,9 @@ func (f *Fixture) Render(ex []Exchange, frontPort int) string {
 		}
 		r := e.Response
 		who := "-"
+		for _, i := range r.Interim {
+			fmt.Fprintf(&b, "< interim: %s\n", i)
+		}
 		if r.Err != "" {
 			fmt.Fprintf(&b, "< error: %s\n", r.Err)
 		}

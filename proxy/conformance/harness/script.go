@@ -28,7 +28,9 @@ import (
 //	                                 response was sent, e.g. bybusyness)
 //	METHOD TARGET [PROTO]            a request (e.g. "GET /x?y=1", "GET / HTTP/1.0")
 //	  H Name: value                  request header (Host defaults to the front)
-//	  body TEXT                      request body (Go-quoted or raw rest of line)
+//	  body TEXT                      request body (Go-quoted or raw rest of line),
+//	                                 framed with Content-Length unless the request
+//	                                 sets Content-Length or Transfer-Encoding itself
 //	  nohost                         send no Host header
 //	  websocket                      ask for a WebSocket upgrade, then send "ping"
 //	  repeat N                       send this request N times
