@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -177,4 +178,28 @@ func drain(res *http.Response) string {
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	return string(b)
+}
+
+// rawDo sends raw request bytes on a new connection to base and reads one
+// response.
+func rawDo(t testing.TB, base, raw string) *http.Response {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading response to %q: %v", raw, err)
+	}
+	return res
+}
+
+// rawGet sends "METHOD target HTTP/1.1" with Host host and reads the answer.
+func rawGet(t testing.TB, base, target, host string) *http.Response {
+	return rawDo(t, base, "GET "+target+" HTTP/1.1\r\nHost: "+host+"\r\nConnection: close\r\n\r\n")
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/balancerd/balancerd/directives/model"
@@ -140,19 +141,53 @@ func (e *connectError) Unwrap() error { return e.err }
 // timeoutConn applies Apache's socket timeout to every read and write of a
 // backend connection: each Write arms the read deadline too, so the time
 // for the response starts when the request was sent.
+//
+// It also implements Apache's HTTP/0.9 fallback: when the first bytes a
+// backend sends after a request are not an HTTP status line, Apache
+// answers 200 with everything received as the body (spec 3.11), so a
+// status line is synthesised in front of them.
 type timeoutConn struct {
 	net.Conn
 	timeout time.Duration
+	check   atomic.Bool // next read starts a response
+	pending []byte      // synthesised bytes not yet returned (reader only)
 }
 
+// http09Head is the status line Apache's HTTP/0.9 fallback amounts to.
+const http09Head = "HTTP/1.0 200 OK\r\nConnection: close\r\n\r\n"
+
 func (c *timeoutConn) Read(b []byte) (int, error) {
+	if len(c.pending) > 0 {
+		n := copy(b, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
+	}
 	if c.timeout > 0 {
 		_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
 	}
-	return c.Conn.Read(b)
+	n, err := c.Conn.Read(b)
+	if n > 0 && c.check.Swap(false) && !statusLinePrefix(b[:n]) {
+		c.pending = append(append(make([]byte, 0, len(http09Head)+n), http09Head...), b[:n]...)
+		m := copy(b, c.pending)
+		c.pending = c.pending[m:]
+		return m, nil
+	}
+	return n, err
+}
+
+// statusLinePrefix reports whether p can start an HTTP status line.
+func statusLinePrefix(p []byte) bool {
+	const want = "HTTP/"
+	for i := 0; i < len(p) && i < len(want); i++ {
+		if p[i] != want[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *timeoutConn) Write(b []byte) (int, error) {
+	c.check.Store(true)
 	if c.timeout > 0 {
 		d := time.Now().Add(c.timeout)
 		_ = c.Conn.SetWriteDeadline(d)
