@@ -138,6 +138,7 @@ func lintBackendCookies(l *linter) {
 		covered := map[string]bool{}
 		dynamic := false
 		reported := map[parser.Pos]bool{}
+		mismatched := map[*model.Worker]bool{}
 		// Members whose backend is identified by host name.
 		for _, m := range b.Members {
 			if m.Params.Route == "" {
@@ -155,6 +156,7 @@ func lintBackendCookies(l *linter) {
 				if !ok {
 					continue // reported below as sticky-cookie-no-route
 				}
+				mismatched[m] = true
 				l.errorf("member-route-mismatch", l.pos(m.Source, "BalancerMember"), "BalancerMember",
 					"member %s of %s has route=%s, but its backend %s (ServerName %s) sets %s=%s at %s, i.e. route %s; make them equal",
 					m.Name, b.Name, m.Params.Route, c.backend, m.Host, c.Name, c.Value, lintAt(c.Pos), r)
@@ -169,9 +171,13 @@ func lintBackendCookies(l *linter) {
 			}
 			r, ok := routeOf(c.Value, b.StickySep)
 			if !ok {
+				fix := "ROUTE"
+				if routes[c.Value] != nil {
+					fix = c.Value
+				}
 				l.errorf("sticky-cookie-no-route", c.Pos, c.Via,
-					"cookie %s=%s carries no route for %s (%s): Apache takes the route after the first %q and there is none; write %s=balancer%sROUTE",
-					c.Name, c.Value, b.Name, lintAt(sp), b.StickySep, c.Name, b.StickySep)
+					"cookie %s=%s carries no route for %s (%s): Apache takes the route after the first %q and there is none; write %s=balancer%s%s",
+					c.Name, c.Value, b.Name, lintAt(sp), b.StickySep, c.Name, b.StickySep, fix)
 				continue
 			}
 			covered[r] = true
@@ -186,12 +192,16 @@ func lintBackendCookies(l *linter) {
 			return
 		}
 		for _, m := range b.Members {
-			if m.Params.Route == "" || covered[m.Params.Route] {
+			if m.Params.Route == "" || covered[m.Params.Route] || mismatched[m] {
 				continue
 			}
+			hint := ""
+			if len(near) > 0 {
+				hint = fmt.Sprintf(" (%s sets %q: cookie names are case-sensitive)", lintAt(near[0].Pos), near[0].Name)
+			}
 			l.warnf("member-route-unset", l.pos(m.Source, "BalancerMember"), "BalancerMember",
-				"no backend sets cookie %s with route %s, so sessions on member %s never stick to it; on that backend add `RewriteRule .* - [CO=%s:balancer%s%s:DOMAIN]`",
-				b.StickyCookie, m.Params.Route, m.Name, b.StickyCookie, b.StickySep, m.Params.Route)
+				"no backend sets cookie %s with route %s%s, so sessions on member %s never stick to it; on that backend add `RewriteRule .* - [CO=%s:balancer%s%s:DOMAIN]`",
+				b.StickyCookie, m.Params.Route, hint, m.Name, b.StickyCookie, b.StickySep, m.Params.Route)
 		}
 		l.checkCookieDomains(b, match)
 	})
