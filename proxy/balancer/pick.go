@@ -52,6 +52,9 @@ type Decision struct {
 	// with in that case (503), 0 when a member was chosen.
 	Outcome Outcome
 	Status  int
+	// Sticky is the balancer's stickysession configuration at pick time
+	// (Cookie "" = none).
+	Sticky StickyConfig
 	// Session is the sticky value found in the request (zero when the
 	// balancer has no stickysession or the request carries none).
 	Session Session
@@ -114,8 +117,8 @@ func (b *Balancer) Pick(ctx context.Context, req *Request) Decision {
 	b.forceRecoveryLocked(now, cons)
 	sticky := b.stickyCookie != ""
 	if sticky {
-		d.Session = ExtractSession(req.URL, req.Cookie, StickyConfig{
-			Cookie: b.stickyCookie, Param: b.stickyParam, Sep: b.stickySep, Scolon: b.scolon})
+		d.Sticky = StickyConfig{Cookie: b.stickyCookie, Param: b.stickyParam, Sep: b.stickySep, Scolon: b.scolon}
+		d.Session = ExtractSession(req.URL, req.Cookie, d.Sticky)
 		if r := d.Session.Route; r != "" {
 			if m := b.findRouteLocked(r, now, 1, cons); m != nil {
 				b.stickyAccountLocked(m)
