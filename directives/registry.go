@@ -9,6 +9,7 @@
 package directives
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/balancerd/balancerd/parser"
@@ -27,6 +28,7 @@ const (
 	CtxProxy                         // inside <Proxy>/<ProxyMatch>
 	CtxIf                            // inside <If>/<ElseIf>/<Else>
 	CtxHTAccess                      // in an .htaccess file (subject to AllowOverride)
+	CtxLimit                         // inside <Limit>/<LimitExcept>
 
 	// CtxDirs is every per-directory container.
 	CtxDirs = CtxDirectory | CtxLocation | CtxFiles | CtxProxy | CtxIf
@@ -55,14 +57,30 @@ const (
 	Unsupported
 )
 
+//go:generate go run ./internal/gen -o specs_gen.go
+
 // Spec describes one directive.
 type Spec struct {
 	Name     string  // canonical spelling, e.g. "ProxyPass"
 	Module   string  // module identifier, e.g. "proxy_module"
+	Source   string  // module source file, e.g. "mod_proxy.c"
 	Contexts Context // where it may appear
+	// NotIn are the contexts the directive's own handler rejects with
+	// "X cannot occur within <Section> section" (Apache's
+	// ap_check_cmd_context); Contexts outside NotIn are rejected earlier
+	// with "X not allowed here" / "X not allowed in <Section> context".
+	NotIn Context
+	// HTAccess reports whether the directive may appear in .htaccess files
+	// (when Override permits it).
+	HTAccess bool
 	// Override is the AllowOverride group that permits it in .htaccess
-	// ("AuthConfig", "Limit", "FileInfo", "Options", "Indexes"); "" = never.
+	// ("AuthConfig", "Limit", "FileInfo", "Options", "Indexes"); several
+	// groups are space-separated (any of them permits it); "All" means
+	// any AllowOverride other than None; "" = never.
 	Override string
+	// Shape is Apache's argument kind (TAKE1, FLAG, RAW_ARGS, ...); it
+	// selects the argument-count message.
+	Shape ArgShape
 	// MinArgs and MaxArgs bound the argument count; MaxArgs -1 = no limit.
 	MinArgs, MaxArgs int
 	// Flag marks an On|Off directive ("X must be On or Off").
@@ -76,7 +94,25 @@ type Spec struct {
 	Apply ApplyFunc
 }
 
-var registry = map[string]*Spec{}
+// registry is populated by package-level variable initialization (not
+// init()), so that other files' init() functions can call Implement.
+var registry = newRegistry(standardSpecs)
+
+func newRegistry(specs []Spec) map[string]*Spec {
+	m := make(map[string]*Spec, len(specs)+len(extraSpecs))
+	for i := range specs {
+		s := specs[i]
+		s.Support = defaultSupport(&s)
+		m[strings.ToLower(s.Name)] = &s
+	}
+	for i := range extraSpecs {
+		s := extraSpecs[i]
+		if _, dup := m[strings.ToLower(s.Name)]; !dup {
+			m[strings.ToLower(s.Name)] = &s
+		}
+	}
+	return m
+}
 
 // Register adds a directive to the registry. It panics on a duplicate name,
 // which is a programming error.
@@ -110,4 +146,40 @@ func Implement(name string, apply ApplyFunc) {
 	}
 	s.Support = Implemented
 	s.Apply = apply
+}
+
+// ArgShape is Apache's argument kind of a directive (cmd_how).
+type ArgShape int
+
+// Argument shapes, as Apache's TAKE1, FLAG, RAW_ARGS, ...
+const (
+	ShapeRaw      ArgShape = iota // RAW_ARGS / TAKE_ARGV: the directive splits its arguments itself
+	ShapeNoArgs                   // NO_ARGS
+	ShapeTake1                    // TAKE1
+	ShapeTake2                    // TAKE2
+	ShapeTake12                   // TAKE12
+	ShapeTake3                    // TAKE3
+	ShapeTake23                   // TAKE23
+	ShapeTake123                  // TAKE123
+	ShapeTake13                   // TAKE13
+	ShapeIterate                  // ITERATE: one or more
+	ShapeIterate2                 // ITERATE2: two or more
+	ShapeFlag                     // FLAG: On|Off
+)
+
+// ModuleInfo describes one module of a standard (Debian) Apache build.
+type ModuleInfo struct {
+	ID     string // module identifier, e.g. "proxy_module"
+	Source string // source file name, e.g. "mod_proxy.c"
+	File   string // shared object, e.g. "mod_proxy.so"; "" if compiled in
+}
+
+// Specs returns every registered directive and section, sorted by name.
+func Specs() []*Spec {
+	out := make([]*Spec, 0, len(registry))
+	for _, s := range registry {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	return out
 }

@@ -90,6 +90,7 @@ type Server struct {
 	Locations   []*Section // <Location>/<LocationMatch> in order
 	Directories []*Section // <Directory>/<DirectoryMatch> in order
 	Proxies     []*Section // <Proxy>/<ProxyMatch> in order
+	Files       []*Section // <Files>/<FilesMatch> at server level, in order
 
 	// AllowOverride per directory, used to decide which .htaccess
 	// directives apply (runtime reads .htaccess files).
@@ -116,6 +117,13 @@ type ProxySettings struct {
 	PassInherit     bool          // ProxyPassInherit, default On
 	BalancerInherit bool          // BalancerInherit, default On
 	Status          bool          // ProxyStatus
+	// ErrorOverrideCodes restricts ProxyErrorOverride On to these status
+	// codes (400-599); empty = every 4xx/5xx.
+	ErrorOverrideCodes []int
+	BalancerPersist    bool // BalancerPersist, default Off
+	BalancerGrowth     int  // BalancerGrowth, default 5
+	// HCExprs are the ProxyHCExpr conditions by name (lowercase).
+	HCExprs map[string]string
 }
 
 // ViaMode is the ProxyVia setting.
@@ -301,7 +309,14 @@ type DirConfig struct {
 	AllowOverrideSet bool
 	// ErrorDocuments maps a status code to the document or text.
 	ErrorDocuments map[int]string
-	Source         string
+	// Files are <Files>/<FilesMatch> sections nested in this section.
+	Files []*Section
+	// Conditionals are <If>/<ElseIf>/<Else> sections at this level, in
+	// order; Section.Kind is "If", "ElseIf" or "Else" and Section.Path the
+	// expression. balancerd does not evaluate them (package directives
+	// refuses those that contain access control).
+	Conditionals []*Section
+	Source       string
 }
 
 // ReverseRule is one ProxyPassReverse: responses' Location/Content-Location/

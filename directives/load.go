@@ -1,0 +1,354 @@
+package directives
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/balancerd/balancerd/directives/model"
+	"github.com/balancerd/balancerd/parser"
+)
+
+// LoadOptions controls how a configuration is read and built, mirroring
+// httpd's command line.
+type LoadOptions struct {
+	// ServerRoot is httpd -d: it resolves relative paths. Empty means ".".
+	ServerRoot string
+	// Defines are -D parameters ("NAME" or "NAME=value").
+	Defines []string
+	// Before and After are -C and -c directives.
+	Before, After []string
+	// Env resolves ${VAR} references that no Define set (Apache falls back
+	// to its environment, e.g. Debian's envvars). Nil = no environment.
+	Env func(string) (string, bool)
+	// Version answers <IfVersion>; empty means the parser's default.
+	Version string
+}
+
+// ParserOptions returns the parser options for opts, wired to the
+// registry: <IfModule> knows balancerd's built-in modules, <IfDirective>
+// and <IfSection> know the registered names.
+func ParserOptions(opts LoadOptions) parser.Options {
+	return parser.Options{
+		ServerRoot:    opts.ServerRoot,
+		Defines:       opts.Defines,
+		Env:           opts.Env,
+		Before:        opts.Before,
+		After:         opts.After,
+		Version:       opts.Version,
+		ModuleBuiltin: ModuleBuiltin,
+		DirectiveKnown: func(name string) bool {
+			s := Lookup(name)
+			return s != nil && !s.Section && ModuleBuiltin(s.Module)
+		},
+		SectionKnown: func(name string) bool {
+			s := Lookup(strings.TrimPrefix(name, "<"))
+			return s != nil && s.Section && ModuleBuiltin(s.Module)
+		},
+	}
+}
+
+// Apache's defaults for what Config documents.
+const (
+	defaultTimeout          = 60 * time.Second
+	defaultKeepAliveTimeout = 5 * time.Second
+	defaultMaxKeepAlive     = 100
+)
+
+// Build converts a parsed configuration into the model: every directive is
+// checked as Apache checks it, documented defaults are filled in,
+// references are resolved and the main server is merged into each virtual
+// host (spec 2.5). Diagnostics (the parser's and Build's) come back sorted
+// by file and line.
+func Build(res *parser.Result, opts LoadOptions) (*model.Config, parser.Diagnostics) {
+	root := opts.ServerRoot
+	if root == "" {
+		root = "."
+	}
+	cfg := &model.Config{
+		ServerRoot:           root,
+		Timeout:              defaultTimeout,
+		KeepAlive:            true,
+		KeepAliveTimeout:     defaultKeepAliveTimeout,
+		MaxKeepAliveRequests: defaultMaxKeepAlive,
+	}
+	main := newServer("")
+	cfg.Main = main
+	b := &Builder{Config: cfg, Server: main, Dir: main.Dir, opts: opts, proxy: newProxyState()}
+	b.loaded = map[string]bool{}
+	b.fragment = true
+	if res != nil {
+		for _, m := range res.Modules {
+			if StandardModule(m.Name) == nil {
+				continue
+			}
+			b.loaded[m.Name] = true
+			if strings.HasPrefix(m.Name, "mpm_") {
+				// A configuration that loads an MPM is a whole server
+				// config: directives of modules it does not load are
+				// "Invalid command", as with Apache.
+				b.fragment = false
+			}
+		}
+		b.Walk(res.Directives)
+	}
+	b.finish()
+
+	mods := map[string]bool{}
+	for id := range compiledIn {
+		mods[id] = true
+	}
+	for id := range balancerdModules {
+		mods[id] = true
+	}
+	for id := range b.loaded {
+		mods[id] = true
+	}
+	for id := range mods {
+		cfg.Modules = append(cfg.Modules, id)
+	}
+	sort.Strings(cfg.Modules)
+
+	var diags parser.Diagnostics
+	if res != nil {
+		diags = append(diags, res.Diags...)
+	}
+	diags = append(diags, b.Diags...)
+	var files []string
+	if res != nil {
+		files = res.Files
+	}
+	SortDiagnostics(diags, files)
+	return cfg, diags
+}
+
+// SortDiagnostics sorts diagnostics by file (in reading order when files
+// is given, else by name) and line, keeping the order of equal positions.
+func SortDiagnostics(ds parser.Diagnostics, files []string) {
+	rank := map[string]int{}
+	for i, f := range files {
+		if _, ok := rank[f]; !ok {
+			rank[f] = i + 1
+		}
+	}
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i].Pos, ds[j].Pos
+		if a.File != b.File {
+			ra, rb := rank[a.File], rank[b.File]
+			if ra != rb && ra != 0 && rb != 0 {
+				return ra < rb
+			}
+			if a.File == "" || b.File == "" {
+				return a.File == ""
+			}
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+}
+
+// newServer returns a server with its maps and Apache's defaults.
+func newServer(src string) *model.Server {
+	return &model.Server{
+		Source:     src,
+		Balancers:  map[string]*model.Balancer{},
+		Workers:    map[string]*model.Worker{},
+		Dir:        &model.DirConfig{},
+		LogFormats: map[string]string{},
+		Proxy: model.ProxySettings{
+			AddHeaders:      true,
+			BadHeader:       "isError",
+			MaxForwards:     -1,
+			Continue100:     true,
+			IOBufferSize:    8192,
+			PassInherit:     true,
+			BalancerInherit: true,
+			BalancerGrowth:  5,
+		},
+	}
+}
+
+// finish fills in defaults that depend on the whole configuration and
+// merges the main server into the virtual hosts.
+func (b *Builder) finish() {
+	cfg := b.Config
+	main := cfg.Main
+	if !b.isSet(main, "ProxyTimeout") {
+		main.Proxy.Timeout = cfg.Timeout
+	}
+	for _, vh := range cfg.VirtualHosts {
+		mergeServer(b, main, vh)
+	}
+}
+
+// mergeServer merges the main server into a virtual host as Apache's
+// per-module merge functions do (spec 2.5).
+func mergeServer(b *Builder, main, vh *model.Server) {
+	if vh.ServerName == "" {
+		vh.ServerName = main.ServerName
+		if vh.ServerPort == 0 {
+			vh.ServerPort = main.ServerPort
+		}
+	}
+	if vh.DocumentRoot == "" {
+		vh.DocumentRoot = main.DocumentRoot
+	}
+	if vh.ErrorLog == "" {
+		vh.ErrorLog = main.ErrorLog
+	}
+	if len(vh.CustomLogs) == 0 {
+		vh.CustomLogs = append([]model.CustomLog(nil), main.CustomLogs...)
+	}
+	for k, v := range main.LogFormats {
+		if vh.LogFormats == nil {
+			vh.LogFormats = map[string]string{}
+		}
+		if _, ok := vh.LogFormats[k]; !ok {
+			vh.LogFormats[k] = v
+		}
+	}
+
+	// mod_proxy server settings: the vhost's value if it set one.
+	mp, vp := &main.Proxy, &vh.Proxy
+	pick := func(key string, f func()) {
+		if !b.isSet(vh, key) {
+			f()
+		}
+	}
+	pick("ProxyRequests", func() { vp.Requests = mp.Requests })
+	pick("ProxyPreserveHost", func() { vp.PreserveHost = mp.PreserveHost })
+	pick("ProxyAddHeaders", func() { vp.AddHeaders = mp.AddHeaders })
+	pick("ProxyVia", func() { vp.Via = mp.Via })
+	pick("ProxyTimeout", func() { vp.Timeout = mp.Timeout })
+	pick("ProxyErrorOverride", func() { vp.ErrorOverride = mp.ErrorOverride })
+	pick("ProxyBadHeader", func() { vp.BadHeader = mp.BadHeader })
+	pick("ProxyMaxForwards", func() { vp.MaxForwards = mp.MaxForwards })
+	pick("Proxy100Continue", func() { vp.Continue100 = mp.Continue100 })
+	pick("ProxyIOBufferSize", func() { vp.IOBufferSize = mp.IOBufferSize })
+	pick("ProxyPassInherit", func() { vp.PassInherit = mp.PassInherit })
+	pick("BalancerInherit", func() { vp.BalancerInherit = mp.BalancerInherit })
+	pick("ProxyStatus", func() { vp.Status = mp.Status })
+	pick("BalancerPersist", func() { vp.BalancerPersist = mp.BalancerPersist })
+	pick("BalancerGrowth", func() { vp.BalancerGrowth = mp.BalancerGrowth })
+	pick("ProxyErrorOverride", func() { vp.ErrorOverrideCodes = mp.ErrorOverrideCodes })
+	for k, v := range mp.HCExprs {
+		if vp.HCExprs == nil {
+			vp.HCExprs = map[string]string{}
+		}
+		if _, own := vp.HCExprs[k]; !own {
+			vp.HCExprs[k] = v
+		}
+	}
+
+	// ProxyPass: main-server rules first, always (2.4.71 ignores
+	// ProxyPassInherit here, spec 3.3); server-level before <Location> ones.
+	var mainSrv, mainLoc []*model.ProxyPassRule
+	for _, r := range main.ProxyPass {
+		if r.InLocation != "" {
+			mainLoc = append(mainLoc, r)
+		} else {
+			mainSrv = append(mainSrv, r)
+		}
+	}
+	var vhSrv, vhLoc []*model.ProxyPassRule
+	for _, r := range vh.ProxyPass {
+		if r.InLocation != "" {
+			vhLoc = append(vhLoc, r)
+		} else {
+			vhSrv = append(vhSrv, r)
+		}
+	}
+	rules := append(append(append(append([]*model.ProxyPassRule(nil), mainSrv...), vhSrv...), mainLoc...), vhLoc...)
+	vh.ProxyPass = rules
+
+	// Balancers and workers (BalancerInherit On): the vhost's own
+	// definitions win over inherited ones of the same name.
+	if vp.BalancerInherit {
+		var order []string
+		for _, name := range main.BalancerOrder {
+			if _, own := vh.Balancers[name]; !own {
+				vh.Balancers[name] = main.Balancers[name]
+				order = append(order, name)
+			}
+		}
+		vh.BalancerOrder = append(order, vh.BalancerOrder...)
+		for k, w := range main.Workers {
+			if _, own := vh.Workers[k]; !own {
+				vh.Workers[k] = w
+			}
+		}
+	}
+	for _, r := range vh.ProxyPass {
+		if r.Balancer == "" && r.Worker == nil && !r.Exclude && r.URL != "" {
+			r.Worker = vh.Workers[workerKey(r.URL)]
+		}
+	}
+
+	// Per-directory settings of the server level.
+	vh.Dir = mergeDir(main.Dir, vh.Dir)
+	vh.Locations = append(append([]*model.Section(nil), main.Locations...), vh.Locations...)
+	vh.Directories = append(append([]*model.Section(nil), main.Directories...), vh.Directories...)
+	vh.Proxies = append(append([]*model.Section(nil), main.Proxies...), vh.Proxies...)
+}
+
+// mergeDir merges a per-directory config over its parent: lists are
+// appended parent first, scalars are the child's when written.
+func mergeDir(parent, child *model.DirConfig) *model.DirConfig {
+	if parent == nil {
+		return child
+	}
+	if child == nil {
+		c := *parent
+		return &c
+	}
+	out := *child
+	out.Reverse = append(append([]model.ReverseRule(nil), parent.Reverse...), child.Reverse...)
+	out.CookieDomain = append(append([]model.CookieRule(nil), parent.CookieDomain...), child.CookieDomain...)
+	out.CookiePath = append(append([]model.CookieRule(nil), parent.CookiePath...), child.CookiePath...)
+	out.Headers = append(append([]model.HeaderRule(nil), parent.Headers...), child.Headers...)
+	out.RequestHeaders = append(append([]model.HeaderRule(nil), parent.RequestHeaders...), child.RequestHeaders...)
+	if out.Handler == "" {
+		out.Handler = parent.Handler
+	}
+	if out.PreserveHost == nil {
+		out.PreserveHost = parent.PreserveHost
+	}
+	if out.AddHeaders == nil {
+		out.AddHeaders = parent.AddHeaders
+	}
+	if out.Access == nil {
+		out.Access = parent.Access
+	}
+	if len(parent.ErrorDocuments) > 0 {
+		m := map[int]string{}
+		for k, v := range parent.ErrorDocuments {
+			m[k] = v
+		}
+		for k, v := range child.ErrorDocuments {
+			m[k] = v
+		}
+		out.ErrorDocuments = m
+	}
+	return &out
+}
+
+// Load reads the configuration file at path (with its Includes) the way
+// httpd does and builds the model. It never fails outright: every problem
+// is a Diagnostic (sorted by file and line); the model holds all that
+// could be built.
+func Load(path string, opts LoadOptions) (*model.Config, *parser.Result, parser.Diagnostics) {
+	res := parser.ParseFile(path, ParserOptions(opts))
+	cfg, diags := Build(res, opts)
+	return cfg, res, diags
+}
+
+// LoadBytes is Load for configuration text held in memory; name is used in
+// positions and to resolve nothing else.
+func LoadBytes(name string, src []byte, opts LoadOptions) (*model.Config, *parser.Result, parser.Diagnostics) {
+	res := parser.ParseBytes(name, src, ParserOptions(opts))
+	cfg, diags := Build(res, opts)
+	return cfg, res, diags
+}
