@@ -171,7 +171,7 @@ func (r *reader) ifVersion(words []string) (bool, string) {
 			op = op[1:]
 		}
 	}
-	unknown := "unknown comparison operator '" + arg1 + "'"
+	unknown := "unrecognized operator '" + arg1 + "'"
 	if op == "" {
 		return false, unknown
 	}

@@ -186,7 +186,7 @@ func (r *reader) parseFile(name string, src []byte, from []Pos, noPos bool) []*D
 			first = false
 			w, _ := GetWord(l.text)
 			r.diag(fs.pos(&l, 0), from, Error, "bom", "",
-				fmt.Sprintf("Invalid command '\\xef\\xbb\\xbf%s', perhaps misspelled or defined by a module not included in the server configuration: the file starts with a UTF-8 byte order mark, which Apache does not skip; save it without the BOM", escapeMsg(w.Value)))
+				"Invalid command '"+utf8BOM+w.Value+"', perhaps misspelled or defined by a module not included in the server configuration (the file starts with a UTF-8 byte order mark, which Apache does not skip; save it without the BOM)")
 		}
 		first = false
 		if l.text == "" {
@@ -388,9 +388,6 @@ func (fs *fileState) displayName() string {
 	}
 	return fs.name
 }
-
-// escapeMsg doubles backslashes as Apache's error log does.
-func escapeMsg(s string) string { return strings.ReplaceAll(s, `\`, `\\`) }
 
 // errnoText formats an error like C's strerror ("No such file or
 // directory").

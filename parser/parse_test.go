@@ -104,7 +104,7 @@ func TestBOM(t *testing.T) {
 		t.Errorf("tree %s", got)
 	}
 	eqLines(t, "diags", diagLines(r), []string{
-		`1:1: error: Invalid command '\xef\xbb\xbfServerName', perhaps misspelled or defined by a module not included in the server configuration: the file starts with a UTF-8 byte order mark, which Apache does not skip; save it without the BOM [bom]`,
+		"1:1: error: Invalid command '\xef\xbb\xbfServerName', perhaps misspelled or defined by a module not included in the server configuration (the file starts with a UTF-8 byte order mark, which Apache does not skip; save it without the BOM) [bom]",
 	})
 }
 

@@ -1,0 +1,264 @@
+package parser
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// apacheBinary finds apache2, skipping the test when it is absent (or
+// failing when BALANCERD_REQUIRE_APACHE=1).
+func apacheBinary(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("apache2"); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/sbin/apache2"); err == nil {
+		return "/usr/sbin/apache2"
+	}
+	if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
+		t.Fatal("apache2 not found but BALANCERD_REQUIRE_APACHE=1")
+	}
+	t.Skip("apache2 not installed; differential test skipped")
+	return ""
+}
+
+// Modules compiled into Debian's apache2 (apache2 -l) plus the MPM the
+// wrapper loads: what <IfModule> sees in the differential runs.
+var apacheStatic = map[string]bool{
+	"core.c": true, "mod_so.c": true, "mod_watchdog.c": true, "http_core.c": true, "mod_log_config.c": true,
+	"mod_logio.c": true, "mod_version.c": true, "mod_unixd.c": true, "event.c": true,
+	"core_module": true, "so_module": true, "watchdog_module": true, "http_module": true, "log_config_module": true,
+	"logio_module": true, "version_module": true, "unixd_module": true, "mpm_event_module": true,
+}
+
+// apacheVerdict is what apache2 -t said about body.conf.
+type apacheVerdict struct {
+	ok      bool
+	line    int    // innermost "line N of .../body.conf"
+	message string // text after the innermost "FILE:" prefix
+	out     string
+}
+
+var reLineOf = regexp.MustCompile(`line (\d+) of ([^:\n]+):`)
+
+// runApache writes body (plus extra files) into a fresh directory, includes
+// it from a minimal main config and runs apache2 -t.
+func runApache(t *testing.T, bin, dir, body string) apacheVerdict {
+	t.Helper()
+	logs := filepath.Join(dir, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	main := strings.Join([]string{
+		"ServerRoot " + dir,
+		"ServerName localhost",
+		"ErrorLog " + logs + "/error.log",
+		"PidFile " + logs + "/pid",
+		"Mutex file:" + logs,
+		"DefaultRuntimeDir " + logs,
+		"LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so",
+		"Include " + dir + "/body.conf",
+		"",
+	}, "\n")
+	if err := os.WriteFile(filepath.Join(dir, "main.conf"), []byte(main), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "body.conf"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-t", "-f", filepath.Join(dir, "main.conf"))
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/bin", "LANG=C"}
+	out, err := cmd.CombinedOutput()
+	v := apacheVerdict{ok: err == nil, out: string(out)}
+	text := strings.TrimSpace(string(out))
+	if v.ok {
+		return v
+	}
+	ms := reLineOf.FindAllStringSubmatchIndex(text, -1)
+	if len(ms) == 0 {
+		t.Fatalf("cannot read apache output:\n%s", text)
+	}
+	m := ms[len(ms)-1]
+	v.line, _ = strconv.Atoi(text[m[2]:m[3]])
+	v.message = strings.TrimSpace(text[m[1]:])
+	return v
+}
+
+// TestApacheDifferential runs real apache2 -t on inputs with read-phase
+// errors and on conditional sections, and checks that balancerd reports the
+// first error on Apache's line with Apache's message, and evaluates
+// conditions the same way (a body that Apache reads contains an "Error
+// ACTIVE" directive, which Apache reports when it processes it).
+func TestApacheDifferential(t *testing.T) {
+	bin := apacheBinary(t)
+	cases := []struct {
+		name  string
+		body  string
+		files map[string]string
+	}{
+		{"unclosed", "<Location /x>\nRequire all granted\n", nil},
+		{"unclosed nested", "<VirtualHost *:80>\n  <Directory /a>\n    <Files x>\n", nil},
+		{"mismatched", "<VirtualHost *:80>\n<Location /a>\n</VirtualHost>\n", nil},
+		{"stray closer", "ServerAdmin a@b\n</Location>\n", nil},
+		{"closer missing >", "<Location /x>\n</Location >\n", nil},
+		{"opener missing >", "\n<Location /x\n</Location>\n", nil},
+		{"continued opener unclosed", "\n<Location \\\n  /x>\n", nil},
+		{"conditional missing >", "<IfModule mod_version.c\n</IfModule>\n", nil},
+		{"conditional without argument", "<IfDefine>\n</IfDefine>\n", nil},
+		{"skipped mismatch", "<IfModule mod_nope.c>\n<Location /a>\n</IfModule>\n", nil},
+		{"skipped eof", "ServerAdmin a@b\n<IfDefine NOPE>\n<Location /a>\n", nil},
+		{"true conditional unclosed is accepted", "<IfModule mod_version.c>\n<Location /a>\n", nil},
+		{"true conditional spaced closer", "<IfModule mod_version.c>\n</IfModule >\n", nil},
+		{"define colon", "Define a:b 1\n", nil},
+		{"include missing file", "Include nope.conf\n", nil},
+		{"include no wildcard match", "Include conf.d/*.conf\n", map[string]string{"conf.d/x.txt": "A\n"}},
+		{"include missing dir", "IncludeOptional conf.d/*.conf\nInclude nodir/*.conf\n", nil},
+		{"include optional missing ok", "IncludeOptional nope.conf\nIncludeOptional nodir/*.conf\n", nil},
+		{"include error inside", "Include inc/a.conf\n", map[string]string{"inc/a.conf": "\n\n<Proxy *>\n"}},
+		{"include wildcard order", "Include conf.d/*.conf\n", map[string]string{"conf.d/10.conf": "Error ACTIVE-10\n", "conf.d/9.conf": "Error ACTIVE-9\n", "conf.d/.a.conf": "Error ACTIVE-dot\n"}},
+		{"include directory with dotfile", "Include conf.d\n", map[string]string{"conf.d/b.conf": "Error ACTIVE-b\n", "conf.d/.a": "Error ACTIVE-dot\n"}},
+		{"include args", "Include a b\n", nil},
+		{"bom", "\xef\xbb\xbfServerAdmin a@b\n", nil},
+		{"bom comment", "\xef\xbb\xbf# hello\n", nil},
+		{"ifversion ge", "<IfVersion >= 2.4>\nError ACTIVE\n</IfVersion>\n", nil},
+		{"ifversion lt", "<IfVersion < 2.4>\nError ACTIVE\n</IfVersion>\n", nil},
+		{"ifversion eq", "<IfVersion 2.4.67>\nError ACTIVE\n</IfVersion>\n", nil},
+		{"ifversion ==", "<IfVersion == 2.4>\nError ACTIVE\n</IfVersion>\n", nil},
+		{"ifversion not gt", "<IfVersion !> 2.4.66>\nError ACTIVE\n</IfVersion>\n", nil},
+		{"ifversion le", "<IfVersion <= 2.4.67>\nError ACTIVE\n</IfVersion>\n", nil},
+		{"ifversion regex", "<IfVersion ~ ^2\\.4>\nError ACTIVE\n</IfVersion>\n", nil},
+		{"ifversion slash regex", "<IfVersion /^2\\.2/>\nError ACTIVE\n</IfVersion>\n", nil},
+		{"ifversion eq slash regex", "<IfVersion = /67$/>\nError ACTIVE\n</IfVersion>\n", nil},
+		{"ifversion quoted", "<IfVersion >= \"2.4\" >\nError ACTIVE\n</IfVersion>\n", nil},
+		{"ifversion quoted no op", "<IfVersion \"2.4.67\" >\nError ACTIVE\n</IfVersion>\n", nil},
+		{"ifversion bad", "<IfVersion >= 2.x>\n</IfVersion>\n", nil},
+		{"ifversion bad op", "<IfVersion => 2.4>\n</IfVersion>\n", nil},
+		{"ifversion too many", "<IfVersion >= 2.4 x y>\n</IfVersion>\n", nil},
+		{"ifversion missing >", "<IfVersion >= 2.4\n</IfVersion>\n", nil},
+		{"ifversion slash", "<IfVersion = /2.4>\n</IfVersion>\n", nil},
+		{"ifmodule quoted", "<IfModule \"mod_version.c\">\nError ACTIVE\n</IfModule>\n", nil},
+		{"ifmodule quoted bang", "<IfModule \"!mod_nope.c\">\nError ACTIVE\n</IfModule>\n", nil},
+		{"ifmodule bang space", "<IfModule ! mod_version.c>\nError ACTIVE\n</IfModule>\n", nil},
+		{"ifmodule double bang", "<IfModule !!mod_version.c>\nError ACTIVE\n</IfModule>\n", nil},
+		{"ifmodule identifier", "<IfModule version_module>\nError ACTIVE\n</IfModule>\n", nil},
+		{"ifmodule lower case", "<ifmodule mod_version.c>\nError ACTIVE\n</IFMODULE>\n", nil},
+		{"ifdefine case", "Define CaseP\n<IfDefine CASEP>\nError ACTIVE\n</IfDefine>\n", nil},
+		{"ifdefine", "Define CaseP\n<IfDefine CaseP>\nError ACTIVE\n</IfDefine>\n", nil},
+		{"iffile relative", "<IfFile body.conf>\nError ACTIVE\n</IfFile>\n", nil},
+		{"iffile missing", "<IfFile !nope.conf>\nError ACTIVE\n</IfFile>\n", nil},
+		{"ifdirective", "<IfDirective ServerName>\nError ACTIVE\n</IfDirective>\n", nil},
+		{"ifsection", "<IfSection Location>\nError ACTIVE\n</IfSection>\n", nil},
+		{"undefined variable", "ServerAdmin ${NOPE_X}\nServerAdmin ${a:b}\n", nil},
+		{"variable splits words", "Define V \"a b\"\nError ${V}\n", nil},
+		{"comment swallows line", "# x \\\nError ACTIVE\n", nil},
+		{"backslash space", "Error a \\ \nError ACTIVE\n", nil},
+		{"closer case", "<location /a>\n</LOCATION>\nError ACTIVE\n", nil},
+		{"opener quoted name", "\"<Location\" /a>\n</Location>\nError ACTIVE\n", nil},
+	}
+	known := func(n string) bool { return strings.EqualFold(n, "ServerName") || strings.EqualFold(n, "Error") }
+	sections := func(n string) bool { return strings.EqualFold(n, "Location") || strings.EqualFold(n, "VirtualHost") }
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, content := range c.files {
+				p := filepath.Join(dir, name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			v := runApache(t, bin, dir, c.body)
+			body := filepath.Join(dir, "body.conf")
+			r := ParseFile(body, Options{ServerRoot: dir, ModuleBuiltin: func(n string) bool { return apacheStatic[n] },
+				DirectiveKnown: known, SectionKnown: sections})
+			checkAgainstApache(t, v, r)
+		})
+	}
+}
+
+// checkAgainstApache compares a parse result with Apache's verdict.
+func checkAgainstApache(t *testing.T, v apacheVerdict, r *Result) {
+	t.Helper()
+	var errs []Diagnostic
+	for _, d := range r.Diags {
+		if d.Severity == Error {
+			errs = append(errs, d)
+		}
+	}
+	// Directives Apache would process: an "Error X" directive we kept is
+	// what Apache reports as the processing-phase error "X".
+	var firstError *Directive
+	var find func(ds []*Directive)
+	find = func(ds []*Directive) {
+		for _, d := range ds {
+			if firstError == nil && strings.EqualFold(d.Name, "Error") {
+				firstError = d
+			}
+			find(d.Block)
+		}
+	}
+	find(r.Directives)
+	warns := strings.Count(v.out, "AH00111")
+	got := 0
+	for _, d := range r.Diags {
+		if d.Code == "undefined-variable" {
+			got++
+		}
+	}
+	if warns != got {
+		t.Errorf("Apache printed %d AH00111 warnings, we have %d", warns, got)
+	}
+	switch {
+	case v.ok:
+		if len(errs) > 0 {
+			t.Errorf("Apache: Syntax OK; we report %v", errs)
+		}
+		if firstError != nil {
+			t.Errorf("we kept %v at %v but Apache skipped it", firstError.ArgValues(), firstError.Pos)
+		}
+	case len(errs) > 0:
+		e := errs[0]
+		line := e.Pos.Line
+		want := v.message
+		if m := regexp.MustCompile(`^\S+:(\d+): (.*)$`).FindStringSubmatch(strings.SplitN(want, `\n`, 2)[0]); m != nil {
+			// "FILE:N: <X> was not closed." lists open sections innermost
+			// first; Apache's own line is the outermost one.
+			want = m[2]
+			if n, _ := strconv.Atoi(m[1]); n != line {
+				t.Errorf("first error at line %d, Apache's innermost open section is at %d", line, n)
+			}
+			var lines []string
+			for _, d := range errs {
+				if d.Code == "unclosed-section" {
+					lines = append(lines, strconv.Itoa(d.Pos.Line))
+				}
+			}
+			if outer := lines[len(lines)-1]; outer != strconv.Itoa(v.line) {
+				t.Errorf("outermost unclosed section at line %s, Apache says %d", outer, v.line)
+			}
+		} else if line != v.line {
+			t.Errorf("first error at line %d (%s), Apache says line %d: %s", line, e.Message, v.line, v.message)
+		}
+		if !strings.HasPrefix(EscapeLog(e.Message), want) {
+			t.Errorf("message %q does not start with Apache's %q", e.Message, want)
+		}
+	case firstError != nil:
+		msg := EscapeLog(strings.Join(firstError.ArgValues(), " "))
+		if v.line != firstError.Pos.Line || v.message != msg {
+			t.Errorf("Apache stopped at line %d with %q; our first Error directive is %q at line %d", v.line, v.message, msg, firstError.Pos.Line)
+		}
+	default:
+		// A processing-phase error balancerd's parser does not own (for
+		// example an unknown directive or a section's missing '>').
+		if !strings.Contains(v.out, "AH00526") {
+			t.Errorf("Apache failed in the read phase but we report nothing:\n%s", v.out)
+		}
+	}
+}
