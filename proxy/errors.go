@@ -45,7 +45,7 @@ func errorBody(status int, method string) string {
 // status line reason "Proxy Error", the status's standard first sentence and
 // the reason.
 func proxyErrorBody(status int, reason string) string {
-	first := "The proxy server received an invalid\nresponse from an upstream server.<br />\n"
+	first := "The proxy server received an invalid\r\nresponse from an upstream server.<br />\r\n"
 	switch status {
 	case http.StatusBadRequest:
 		first = "Your browser sent a request that this server could not understand.<br />\n"
