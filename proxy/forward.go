@@ -343,7 +343,13 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		cookie = strings.Join(c, ", ")
 	}
 	preserve := rt.preserveHost()
+	body := req.Body
 	for {
+		if body != nil {
+			// The transport closes the body of a failed attempt; keep
+			// the client's body readable for the next one.
+			req.Body = keepOpen{body}
+		}
 		d := b.Pick(req.Context(), &balancer.Request{URL: rt.target, Cookie: cookie})
 		ex.dec = d
 		if d.Member == nil {
@@ -385,6 +391,11 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func hostOnly(auth string) string { return auth }
+
+// keepOpen hides Close from the transport.
+type keepOpen struct{ io.Reader }
+
+func (keepOpen) Close() error { return nil }
 
 // filterUpgrade removes an Upgrade the worker does not allow (upgrade=,
 // implied "websocket" for ws:// and wss://), spec 3.12.
