@@ -21,7 +21,7 @@ func TestVariables(t *testing.T) {
 	}{
 		{name: "define with value", src: "Define V x\nA ${V}\n", tree: "Define(V,x) A(x)", params: map[string]string{"V": "x"}},
 		{name: "define without value is a parameter only", src: "Define V\nA ${V}\n", tree: "Define(V) A(${V})",
-			diags: []string{"2:3: warning: AH00111: Config variable ${V} is not defined (the text is kept literally; define it with Define or in the environment) [undefined-variable]"},
+			diags:  []string{"2:3: warning: AH00111: Config variable ${V} is not defined (the text is kept literally; define it with Define or in the environment) [undefined-variable]"},
 			params: map[string]string{"V": ""}},
 		{name: "variable names are case-insensitive", src: "Define Foo x\nA ${FOO} ${foo}\n", tree: "Define(Foo,x) A(x,x)"},
 		{name: "undefine is case-insensitive for variables", src: "Define Foo x\nUnDefine FOO\nA ${Foo}\n", tree: "Define(Foo,x) UnDefine(FOO) A(${Foo})",
