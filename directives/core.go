@@ -299,13 +299,10 @@ func applyLoadModule(b *Builder, d *parser.Directive) error {
 		}
 		return fmt.Errorf("Cannot load %s into server: %s: cannot open shared object file: No such file or directory", file, full)
 	}
-	if b.once == nil {
-		b.once = map[string]bool{}
-	}
-	key := "LoadModule " + id
-	if compiledIn[id] || b.once[key] {
+	if compiledIn[id] {
+		// Compiled into httpd: Apache skips the line with a warning. (A
+		// second LoadModule of the same module is reported by the parser.)
 		b.Warnf(d, "AH01574", "AH01574: module %s is already loaded, skipping", id)
 	}
-	b.once[key] = true
 	return nil
 }
