@@ -8,8 +8,11 @@ type EnvVar struct {
 // AppendEnv appends the BALANCER_* variables Apache sets for this decision
 // (spec 4.8) to dst and returns it; with enough capacity in dst it does
 // not allocate. A decision without a member sets none. Across failover
-// attempts Apache keeps BALANCER_ROUTE_CHANGED once set: a caller
-// retrying should OR RouteChanged over the attempts.
+// attempts Apache keeps what earlier attempts set: a request that ends in
+// 503 after failed connects still carries the variables of the last
+// member tried (verified against Apache in TestAgainstApache), and
+// BALANCER_ROUTE_CHANGED stays set once set, so a caller retrying should
+// OR RouteChanged over the attempts.
 func (d *Decision) AppendEnv(dst []EnvVar) []EnvVar {
 	if d.Member == nil {
 		return dst

@@ -1,0 +1,333 @@
+package balancer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/balancerd/balancerd/directives/model"
+)
+
+// This file compares member selection with real Apache: the same
+// balancers are configured in an apache2 process (as apache2.conf text)
+// and here (as models), the same request sequence is sent to both, and the
+// member chosen for every request plus the BALANCER_* variables must match.
+
+type apMember struct {
+	route, redirect string
+	lf, lbset       int
+	status          string // Apache status= letters, e.g. "+H"
+	dead            bool   // no backend listening
+}
+
+type apRequest struct {
+	path   string // appended to the balancer's ProxyPass path
+	cookie string
+}
+
+type apScenario struct {
+	name    string
+	params  string // ProxySet line arguments ("stickysession=ROUTEID nofailover=On")
+	members []apMember
+	reqs    []apRequest
+}
+
+func reqs(n int, r apRequest) []apRequest {
+	out := make([]apRequest, n)
+	for i := range out {
+		out[i] = r
+	}
+	return out
+}
+
+func cat(lists ...[]apRequest) []apRequest {
+	var out []apRequest
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+var apScenarios = []apScenario{
+	{"byrequests 1:3", "", []apMember{{lf: 1}, {lf: 3}}, reqs(12, apRequest{})},
+	{"byrequests 2:3:5", "", []apMember{{lf: 2}, {lf: 3}, {lf: 5}}, reqs(20, apRequest{})},
+	{"tiers all up", "", []apMember{{}, {status: "+H"}, {lbset: 1}}, reqs(3, apRequest{})},
+	{"tiers standby", "", []apMember{{status: "D"}, {status: "+H"}, {lbset: 1}}, reqs(3, apRequest{})},
+	{"tiers next set", "", []apMember{{status: "D"}, {status: "HD"}, {lbset: 1}, {lbset: 1, lf: 2}}, reqs(6, apRequest{})},
+	{"spares", "", []apMember{{status: "D"}, {}, {status: "R"}, {status: "R"}}, reqs(6, apRequest{})},
+	{"spares two down", "", []apMember{{status: "D"}, {status: "D"}, {status: "R"}, {status: "R"}}, reqs(6, apRequest{})},
+	{"drain and spare", "", []apMember{{status: "N"}, {status: "R"}, {lbset: 1}}, reqs(3, apRequest{})},
+	{"sticky accounting", "stickysession=ROUTEID", []apMember{{route: "n1", lf: 1}, {route: "n2", lf: 3}, {route: "n3", status: "+H"}},
+		[]apRequest{{cookie: "ROUTEID=.n1"}, {}, {cookie: "ROUTEID=.n3"}, {}, {}, {cookie: "ROUTEID=.n2"}, {cookie: "ROUTEID=.zz"},
+			{}, {cookie: "ROUTEID=n1"}, {}, {cookie: "ROUTEID=.n3"}, {}, {cookie: "ROUTEID=.n1"}, {cookie: "ROUTEID=.n1"}, {}, {}, {}}},
+	{"jsessionid forms", "stickysession=JSESSIONID|jsessionid scolonpathdelim=On", []apMember{{route: "n1"}, {route: "n2"}, {route: "n3"}},
+		[]apRequest{{path: "/x;jsessionid=a.n2"}, {path: "/x;jsessionid=a.n3;y=1"}, {path: "/x?jsessionid=&x=a.n2"},
+			{path: "/x?jsessionid=&&&", cookie: "JSESSIONID=b.n3"}, {path: "/x?jsessionid=a", cookie: "JSESSIONID=a.n1"},
+			{path: "/x?jsessionid=a."}, {cookie: "JSESSIONID=a.n2, JSESSIONID=a.n1"}, {cookie: "jsessionid=a.n1"},
+			{cookie: "JSESSIONID =a.n3"}, {cookie: "JSESSIONID=a.b.n2"}, {cookie: "JSESSIONID=; JSESSIONID=a.n2"}, {}}},
+	{"stickysessionsep off", "stickysession=ROUTEID stickysessionsep=Off", []apMember{{route: "n1"}, {route: "n2"}},
+		[]apRequest{{cookie: "ROUTEID=n2"}, {cookie: "ROUTEID=.n2"}, {cookie: "ROUTEID=n1"}, {}}},
+	{"redirect", "stickysession=ROUTEID", []apMember{{route: "n1", redirect: "n2", status: "D"}, {route: "n2"}, {route: "n3"}},
+		cat(reqs(3, apRequest{cookie: "ROUTEID=.n1"}), reqs(3, apRequest{}))},
+	{"redirect cycle", "stickysession=ROUTEID", []apMember{{route: "n1", redirect: "n2", status: "D"}, {route: "n2", redirect: "n1", status: "D"}, {route: "n3"}},
+		reqs(2, apRequest{cookie: "ROUTEID=.n1"})},
+	{"nofailover", "stickysession=ROUTEID nofailover=On", []apMember{{route: "n1", status: "D"}, {route: "n2"}},
+		[]apRequest{{cookie: "ROUTEID=.n1"}, {cookie: "ROUTEID=.zz"}, {}, {cookie: "ROUTEID=.n2"}}},
+	{"draining sticky", "stickysession=ROUTEID", []apMember{{route: "n1", status: "N"}, {route: "n2"}},
+		[]apRequest{{cookie: "ROUTEID=.n1"}, {}, {cookie: "ROUTEID=.n1"}, {}}},
+	{"bybusyness 1:3", "lbmethod=bybusyness", []apMember{{lf: 1}, {lf: 3}}, reqs(8, apRequest{})},
+	{"failover dead members", "", []apMember{{dead: true}, {dead: true}, {}, {}}, reqs(6, apRequest{})},
+	{"failover maxattempts=1", "maxattempts=1", []apMember{{dead: true}, {dead: true}, {dead: true}, {}}, reqs(4, apRequest{})},
+	{"all dead forcerecovery", "", []apMember{{dead: true}, {dead: true}}, reqs(3, apRequest{})},
+	{"dead and disabled", "", []apMember{{dead: true}, {status: "D"}}, reqs(3, apRequest{})},
+}
+
+func findApache(t *testing.T) string {
+	for _, p := range []string{"apache2", "/usr/sbin/apache2"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
+		t.Fatal("BALANCERD_REQUIRE_APACHE=1 but apache2 is not in PATH or /usr/sbin")
+	}
+	t.Skip("apache2 not installed (looked in PATH and /usr/sbin); set BALANCERD_REQUIRE_APACHE=1 to make this a failure")
+	return ""
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+const envHeader = "X-Bal"
+
+// envFormat makes Apache report the BALANCER_* variables in one header.
+const envFormat = "%{BALANCER_WORKER_NAME}e|%{BALANCER_WORKER_ROUTE}e|%{BALANCER_ROUTE_CHANGED}e|%{BALANCER_SESSION_STICKY}e|%{BALANCER_SESSION_ROUTE}e"
+
+// envOf renders a Decision's variables the way envFormat expands them.
+func envOf(env []EnvVar) string {
+	get := func(n string) string {
+		for _, e := range env {
+			if e.Name == n {
+				return e.Value
+			}
+		}
+		return "(null)"
+	}
+	return strings.Join([]string{get("BALANCER_WORKER_NAME"), get("BALANCER_WORKER_ROUTE"), get("BALANCER_ROUTE_CHANGED"),
+		get("BALANCER_SESSION_STICKY"), get("BALANCER_SESSION_ROUTE")}, "|")
+}
+
+func TestAgainstApache(t *testing.T) {
+	bin := findApache(t)
+	dir := t.TempDir()
+	mods := "/usr/lib/apache2/modules/"
+	front := freePort(t)
+
+	// One backend per live member; its body is the member URL.
+	urls := make([][]string, len(apScenarios))
+	var conf strings.Builder
+	fmt.Fprintf(&conf, `ServerRoot %[1]s
+PidFile %[1]s/httpd.pid
+ErrorLog %[1]s/error.log
+LogLevel warn
+Mutex file:%[1]s default
+Listen 127.0.0.1:%[2]d
+ServerName 127.0.0.1
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 8
+MaxRequestWorkers 8
+`, dir, front)
+	for _, m := range []string{"mpm_event", "authz_core", "headers", "proxy", "proxy_http", "proxy_balancer", "slotmem_shm",
+		"lbmethod_byrequests", "lbmethod_bybusyness", "lbmethod_bytraffic"} {
+		fmt.Fprintf(&conf, "LoadModule %s_module %smod_%s.so\n", m, mods, m)
+	}
+	fmt.Fprintf(&conf, "Header always set %s %q\n", envHeader, envFormat)
+	for i, sc := range apScenarios {
+		fmt.Fprintf(&conf, "<Proxy balancer://s%d>\n", i)
+		for _, m := range sc.members {
+			var u string
+			if m.dead {
+				u = "http://127.0.0.1:" + strconv.Itoa(freePort(t))
+			} else {
+				srv := httptest.NewServer(nil)
+				u = srv.URL
+				srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, u) })
+				t.Cleanup(srv.Close)
+			}
+			urls[i] = append(urls[i], u)
+			fmt.Fprintf(&conf, "  BalancerMember %s", u)
+			if m.lf != 0 {
+				fmt.Fprintf(&conf, " loadfactor=%d", m.lf)
+			}
+			if m.lbset != 0 {
+				fmt.Fprintf(&conf, " lbset=%d", m.lbset)
+			}
+			for k, v := range map[string]string{"route": m.route, "redirect": m.redirect, "status": m.status} {
+				if v != "" {
+					fmt.Fprintf(&conf, " %s=%s", k, v)
+				}
+			}
+			conf.WriteString("\n")
+		}
+		if sc.params != "" {
+			fmt.Fprintf(&conf, "  ProxySet %s\n", sc.params)
+		}
+		fmt.Fprintf(&conf, "</Proxy>\nProxyPass /s%d balancer://s%d\n", i, i)
+	}
+	confPath := filepath.Join(dir, "apache2.conf")
+	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-f", confPath, "-DFOREGROUND")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	addr := "127.0.0.1:" + strconv.Itoa(front)
+	ready := false
+	for i := 0; i < 100 && !ready; i++ { // Apache readiness: at most 10 s
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			ready = true
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !ready {
+		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		t.Fatalf("apache2 did not start: %s\n%s", stderr.String(), log)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 20 * time.Second}
+
+	for i, sc := range apScenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			b := scenarioBalancer(t, i, sc, urls[i])
+			dead := map[string]bool{}
+			for j, m := range sc.members {
+				if m.dead {
+					dead[urls[i][j]] = true
+				}
+			}
+			for k, r := range sc.reqs {
+				req, _ := http.NewRequest("GET", "http://"+addr+"/s"+strconv.Itoa(i)+r.path, nil)
+				if r.cookie != "" {
+					req.Header.Set("Cookie", r.cookie)
+				}
+				res, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				apacheGot := string(body)
+				if res.StatusCode != 200 {
+					apacheGot = strconv.Itoa(res.StatusCode)
+				}
+				apacheEnv := res.Header.Get(envHeader)
+
+				oursGot, oursEnv := runOurs(b, dead, Request{URL: "balancer://s" + strconv.Itoa(i) + r.path, Cookie: r.cookie})
+				if apacheGot != oursGot || apacheEnv != oursEnv {
+					t.Errorf("request %d (%+v):\n apache %s  %s\n ours   %s  %s", k+1, r, apacheGot, apacheEnv, oursGot, oursEnv)
+				}
+			}
+		})
+	}
+}
+
+// scenarioBalancer builds the model Apache's directives would produce.
+func scenarioBalancer(t *testing.T, i int, sc apScenario, urls []string) *Balancer {
+	cfg := &model.Balancer{Name: "balancer://s" + strconv.Itoa(i), LBMethod: ByRequests, StickySep: ".", MaxAttempts: -1, ForceRecovery: true}
+	for _, kv := range strings.Fields(sc.params) {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "stickysession":
+			cfg.StickyCookie, cfg.StickyParam = v, v
+			if c, p, ok := strings.Cut(v, "|"); ok {
+				cfg.StickyCookie, cfg.StickyParam = c, p
+			}
+		case "stickysessionsep":
+			cfg.StickySep = ""
+		case "scolonpathdelim":
+			cfg.ScolonPathDelim = true
+		case "nofailover":
+			cfg.NoFailover = true
+		case "lbmethod":
+			cfg.LBMethod = v
+		case "maxattempts":
+			cfg.MaxAttempts, _ = strconv.Atoi(v)
+		default:
+			t.Fatalf("scenario param %s not modelled", k)
+		}
+	}
+	for j, m := range sc.members {
+		w, err := NormalizeWorkerURL(urls[j])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Params = model.WorkerParams{LoadFactor: 100, Retry: 60 * time.Second, LBSet: m.lbset, Route: m.route, Redirect: m.redirect}
+		if m.lf != 0 {
+			w.Params.LoadFactor = m.lf * 100
+		}
+		for _, c := range []byte(strings.TrimPrefix(m.status, "+")) {
+			f, ok := StatusFlag(c)
+			if !ok {
+				t.Fatalf("status letter %c", c)
+			}
+			w.Params.Status |= f
+		}
+		cfg.Members = append(cfg.Members, w)
+	}
+	return NewRegistry(SystemClock()).Balancer(cfg)
+}
+
+// runOurs runs one request through Pick with Apache's failover loop,
+// treating members in dead as refusing connections.
+// Like Apache, the variables of the last attempt that had a member stay
+// set when a later attempt fails.
+func runOurs(b *Balancer, dead map[string]bool, req Request) (got, env string) {
+	changed := false
+	env = envOf(nil)
+	for attempts := 0; ; attempts++ {
+		d := b.Pick(context.Background(), &req)
+		if d.Member == nil {
+			return "503", env
+		}
+		changed = changed || d.RouteChanged
+		d.RouteChanged = changed
+		env = envOf(d.AppendEnv(nil))
+		if !dead[d.Member.Name()] {
+			d.Member.ConnectOK()
+			d.Member.Release(0, 0)
+			return d.Member.Name(), env
+		}
+		d.Member.MarkError()
+		d.Member.Release(0, 0)
+		if !b.ShouldFailover(d.Member, attempts) {
+			return "503", env
+		}
+	}
+}
