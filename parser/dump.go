@@ -9,7 +9,7 @@ import (
 
 // Dump renders a Result as stable text, for golden files and debugging.
 // File names under base (a directory prefix, may be "") are shown relative
-// to it.
+// to it, in positions and in diagnostic messages.
 //
 // Format: one line per directive, indented two spaces per section level:
 //
@@ -94,6 +94,9 @@ func Dump(r *Result, base string) string {
 	b.WriteString("# diagnostics\n")
 	for _, d := range r.Diags {
 		d.Pos = rel(d.Pos)
+		if base != "" {
+			d.Message = strings.ReplaceAll(d.Message, strings.TrimSuffix(base, "/")+"/", "")
+		}
 		b.WriteString(d.String())
 		if len(d.IncludedFrom) > 0 {
 			parts := make([]string, len(d.IncludedFrom))

@@ -68,7 +68,7 @@ func TestInclude(t *testing.T) {
 				"t.conf:2: error: </Location> without matching <Location> section; remove it or add the missing opener",
 			}},
 		{name: "self include", files: map[string]string{"self.conf": "A\nInclude self.conf\n"}, main: "Include self.conf\nB\n",
-			tree: strings.Repeat("A() ", 128)[:len(strings.Repeat("A() ", 128))-1],
+			tree:  strings.Repeat("A() ", 128)[:len(strings.Repeat("A() ", 128))-1],
 			diags: []string{"self.conf:2: error: Exceeded maximum include depth of 128, There appears to be a recursion. Include cycle: ROOT/self.conf:2 -> ROOT/self.conf:2; make sure no file includes itself, directly or through other files"}},
 		{name: "cycle through two files", files: map[string]string{"a.conf": "Include b.conf\n", "b.conf": "\nInclude a.conf\n"}, main: "Include a.conf\n",
 			diags: []string{"b.conf:2: error: Exceeded maximum include depth of 128, There appears to be a recursion. Include cycle: ROOT/a.conf:1 -> ROOT/b.conf:2 -> ROOT/a.conf:1; make sure no file includes itself, directly or through other files"}},

@@ -302,12 +302,13 @@ func (r *reader) closer(fs *fileState, l *logicalLine, c *closeNode, p Pos) {
 			}
 			msg += "; close " + strings.Join(open, ", ") + " before this line"
 		} else {
-			msg += fmt.Sprintf("; <%s> was opened at line %d", top.name, top.pos.Line)
+			// Nothing open has this name: most likely a mistyped closer
+			// for the innermost section, so let it close that one.
+			msg += fmt.Sprintf("; <%s> was opened at line %d, close it with </%s>", top.name, top.pos.Line, top.name)
+			k = n - 1
 		}
 		r.diag(p, fs.from, Error, "mismatched-section", name, msg)
-		if k >= 0 {
-			r.popTo(fs, k, p)
-		}
+		r.popTo(fs, k, p)
 		return
 	}
 	r.popTo(fs, n-1, p)
