@@ -422,4 +422,3 @@ func FuzzParseParams(f *testing.F) {
 		}
 	})
 }
-

@@ -305,4 +305,3 @@ func writeBalancerForm(b *strings.Builder, r *http.Request, v *View, bal *balanc
 	fmt.Fprintf(b, "<input type=hidden name='nonce' id='nonce' value='%s'>\n", nonce)
 	b.WriteString("</form>\n<hr />\n")
 }
-
