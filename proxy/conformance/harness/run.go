@@ -43,6 +43,7 @@ type Fixture struct {
 	Backends []*Backend
 	Rec      *Recorder
 	vars     Vars
+	captured Vars // values taken by capture statements in the last run
 }
 
 // VarName is the placeholder name of a backend: upper-cased, '-' → '_'.
@@ -93,6 +94,7 @@ type Exchange struct {
 	Request  *Request
 	Response *Response
 	Received []Received // backend requests recorded while it was served
+	Captures []string   // "NAME: captured" or "NAME: no match"
 }
 
 // Run sends the script's requests to a front server on frontPort. The
@@ -100,6 +102,7 @@ type Exchange struct {
 // connection state is not: that is the front server's business).
 func (f *Fixture) Run(frontPort int) []Exchange {
 	f.Rec.Reset()
+	f.captured = Vars{}
 	// The fixture's expander must see this run's FRONT_PORT too.
 	f.vars["FRONT_PORT"] = strconv.Itoa(frontPort)
 	f.vars["FRONT"] = "127.0.0.1:" + f.vars["FRONT_PORT"]
@@ -136,9 +139,19 @@ func (f *Fixture) Run(frontPort int) []Exchange {
 			if jarOn && resp.Header != nil {
 				jar.Update(resp.Header)
 			}
+			var capt []string
+			for _, c := range st.Captures {
+				if m := c.Regex.FindSubmatch(resp.Body); m != nil {
+					vars[c.Name] = string(m[1])
+					f.captured[c.Name] = string(m[1])
+					capt = append(capt, c.Name+": captured")
+				} else {
+					capt = append(capt, c.Name+": no match")
+				}
+			}
 			var rec []Received
 			rec, mark = f.Rec.Since(mark)
-			out = append(out, Exchange{Step: st, N: n, Of: st.Repeat, Request: req, Response: resp, Received: rec})
+			out = append(out, Exchange{Step: st, N: n, Of: st.Repeat, Request: req, Response: resp, Received: rec, Captures: capt})
 		}
 	}
 	return out
@@ -200,6 +213,9 @@ func (f *Fixture) Render(ex []Exchange, frontPort int) string {
 				fmt.Fprintf(&b, "< tunnel: %q\n", r.Tunnel)
 			}
 		}
+		for _, c := range e.Captures {
+			fmt.Fprintf(&b, "< capture %s\n", c)
+		}
 		seq = append(seq, who)
 		for _, rc := range e.Received {
 			fmt.Fprintf(&b, "%s got: %s %s %s\n", rc.Backend, rc.Method, rc.URI, rc.Proto)
@@ -250,9 +266,17 @@ func writeBody(b *strings.Builder, prefix string, body []byte) {
 var portRE = regexp.MustCompile(`\d+`)
 
 func (f *Fixture) normalise(s string, frontPort int) string {
+	for name, v := range f.captured {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "${"+name+"}")
+		}
+	}
 	names := map[string]string{strconv.Itoa(frontPort): "${FRONT_PORT}"}
 	for _, b := range f.Backends {
 		names[strconv.Itoa(b.Port())] = "${" + VarName(b.Name) + "_PORT}"
+	}
+	for _, re := range f.Script.Masks {
+		s = mask(re, s)
 	}
 	return portRE.ReplaceAllStringFunc(s, func(m string) string {
 		if n, ok := names[m]; ok {
@@ -279,4 +303,20 @@ func normaliseAllow(h http.Header) http.Header {
 	h = h.Clone()
 	h.Set("Allow", strings.Join(methods, ","))
 	return h
+}
+
+// mask replaces every match of re's group 1 in s by "*".
+func mask(re *regexp.Regexp, s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+		if m[2] < 0 {
+			continue
+		}
+		b.WriteString(s[last:m[2]])
+		b.WriteString("*")
+		last = m[3]
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }

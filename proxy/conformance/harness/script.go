@@ -3,6 +3,7 @@ package harness
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,8 @@ import (
 //	                                 PREFIX (rules are tried in order)
 //	ignore-header NAME               do not compare this response header
 //	ignore-backend-header NAME       do not compare this header as received
+//	mask REGEX                       in the transcript, replace what group 1 of
+//	                                 REGEX matches by "*" (byte counters...)
 //	ignore-body                      do not compare response bodies (after a
 //	                                 request line: that request's body only)
 //	jar on|off                       keep cookies from Set-Cookie and send them
@@ -34,6 +37,10 @@ import (
 //	  nohost                         send no Host header
 //	  websocket                      ask for a WebSocket upgrade, then send "ping"
 //	  repeat N                       send this request N times
+//	  capture NAME REGEX             set ${NAME} for later requests to group 1
+//	                                 of REGEX in this response's body (e.g. the
+//	                                 balancer-manager nonce); the value shows
+//	                                 as ${NAME} in transcripts
 //
 // TARGET, header values and rule headers may use ${VAR} placeholders: FRONT,
 // FRONT_PORT, SCENARIO_DIR and, per backend NAME, ${NAME} ("127.0.0.1:port")
@@ -45,6 +52,7 @@ type Script struct {
 	IgnoreBackendHeader []string
 	IgnoreBody          bool
 	Pace                time.Duration
+	Masks               []*regexp.Regexp
 	Steps               []Step
 }
 
@@ -70,6 +78,14 @@ type Step struct {
 	// IgnoreBody: the response body of this request is not compared
 	// (pages with nonces or times).
 	IgnoreBody bool
+	// Captures set variables from the response body.
+	Captures []Capture
+}
+
+// Capture takes group 1 of Regex in a response body as variable Name.
+type Capture struct {
+	Name  string
+	Regex *regexp.Regexp
 }
 
 // ParseScriptFile reads and parses a script file.
@@ -111,6 +127,12 @@ func ParseScript(name, src string) (*Script, error) {
 			}
 		case "ignore-header":
 			s.IgnoreHeaders = append(s.IgnoreHeaders, rest)
+		case "mask":
+			re, err := regexp.Compile(rest)
+			if err != nil || re.NumSubexp() < 1 {
+				return nil, errf("mask needs a REGEX with a group")
+			}
+			s.Masks = append(s.Masks, re)
 		case "pace":
 			d, err := time.ParseDuration(rest)
 			if err != nil || d < 0 || d > 2*time.Second {
@@ -163,6 +185,16 @@ func ParseScript(name, src string) (*Script, error) {
 				return nil, err
 			}
 			cur.WebSocket = true
+		case "capture":
+			if err := needReq(); err != nil {
+				return nil, err
+			}
+			name, expr, _ := strings.Cut(rest, " ")
+			re, err := regexp.Compile(strings.TrimSpace(expr))
+			if err != nil || name == "" || re.NumSubexp() < 1 {
+				return nil, errf("capture needs NAME and a REGEX with a group")
+			}
+			cur.Captures = append(cur.Captures, Capture{Name: name, Regex: re})
 		case "repeat":
 			if err := needReq(); err != nil {
 				return nil, err
