@@ -200,7 +200,14 @@ func (m *Member) Read() int64 { return m.read.Load() }
 
 // Release ends a request that Pick assigned to m: busy is decremented
 // (never below 0, as Apache) and the bytes sent to / read from the backend
-// are added to its traffic counters.
+// are added to its traffic counters (bytraffic, manager "To"/"From").
+//
+// Apache's accounting, observed on 2.4.67: sent is every byte written to
+// the backend connection (request line, headers and body as sent);
+// read is the length of the response status line without its CRLF plus
+// the response body after de-chunking — response headers are not
+// counted. E.g. "GET /x" with 198 header bytes answered by
+// "HTTP/1.1 200 OK" + headers + 1000 body bytes: sent 198, read 1015.
 func (m *Member) Release(sent, read int64) {
 	for {
 		n := m.busy.Load()
