@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +200,30 @@ func TestJar(t *testing.T) {
 	j.Update(h)
 	if got := j.Header(); got != "A=3; B=2" {
 		t.Errorf("jar header %q", got)
+	}
+}
+
+func TestMask(t *testing.T) {
+	re := regexp.MustCompile(`<n>(\d+)</n>`)
+	got := mask(re, "a <n>12</n> b <n>3</n>")
+	if got != "a <n>*</n> b <n>*</n>" {
+		t.Errorf("mask = %q", got)
+	}
+}
+
+func TestCaptureFeedsLaterRequests(t *testing.T) {
+	s, err := ParseScript("s", "backend longname\nGET /first\ncapture WHO ^(\\w+) GET\nGET /second/${WHO}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx, err := StartFixture(s, "/scn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fx.Close()
+	port := fx.Backends[0].Port()
+	out := fx.Render(fx.Run(port), port)
+	if !strings.Contains(out, "< capture WHO: captured") || !strings.Contains(out, "${WHO} got: GET /second/${WHO} HTTP/1.1") {
+		t.Errorf("capture not applied or not normalised:\n%s", out)
 	}
 }
