@@ -239,7 +239,7 @@ func (l *linter) warnf(code string, pos parser.Pos, directive, format string, ar
 // hostPath maps a path of the checked configuration to the file system
 // path to open (LintOptions.Root).
 func (l *linter) hostPath(p string) string {
-	if l.opts.Root != "" && filepath.IsAbs(p) {
+	if l.opts.Root != "" && filepath.IsAbs(p) && !strings.HasPrefix(p, filepath.Clean(l.opts.Root)+string(filepath.Separator)) {
 		return filepath.Join(l.opts.Root, p)
 	}
 	return p

@@ -215,52 +215,6 @@ func lintBalancers(l *linter) {
 				"nonce=None on %s makes balancer-manager read-only for this balancer in Apache 2.4.50+ (the manual says it disables the check); remove nonce=None and send the nonce the manager page shows", b.Name)
 		}
 	})
-	lintDuplicateMembers(l)
-}
-
-// lintDuplicateMembers reports BalancerMember lines that repeat a member
-// URL of the same balancer (AH01150: the later line's parameters are
-// ignored). It reads the AST, since the model keeps only the first.
-func lintDuplicateMembers(l *linter) {
-	if l.res == nil {
-		return
-	}
-	first := map[string]parser.Pos{}
-	lintWalk(l.res.Directives, func(d *parser.Directive, parents []*parser.Directive) {
-		if !strings.EqualFold(d.Name, "BalancerMember") {
-			return
-		}
-		args := d.ArgValues()
-		bal, member := "", ""
-		scope := ""
-		for _, p := range parents {
-			switch strings.ToLower(p.Name) {
-			case "virtualhost":
-				scope = p.Pos.String()
-			case "proxy":
-				if len(p.Args) > 0 {
-					bal = lintBalancerKey(p.Args[0].Value)
-				}
-			}
-		}
-		rest := args
-		if len(rest) > 0 && lintBalancerKey(rest[0]) != "" {
-			bal = lintBalancerKey(rest[0])
-			rest = rest[1:]
-		}
-		if len(rest) == 0 || bal == "" {
-			return
-		}
-		member = lintNormURL(rest[0])
-		k := scope + "|" + bal + "|" + member
-		if p, dup := first[k]; dup {
-			l.warnf("member-duplicate", d.Pos, d.Name,
-				"BalancerMember %s is already a member of %s (%s); Apache reuses the first and ignores this line's parameters; remove one of them",
-				member, bal, lintAt(p))
-			return
-		}
-		first[k] = d.Pos
-	})
 }
 
 // normWorkerURL lowercases scheme and host and drops the default port.

@@ -167,7 +167,7 @@ func lintRewriteFlags(l *linter) {
 					}
 					if n > limit {
 						l.warnf("rewrite-unescaped", p, "RewriteRule",
-							"%s%s in the substitution %s refers to group %d of %s, which has only %d, so it expands to nothing; write \\%s%s for a literal %s",
+							"%s%s in the substitution %s refers to group %d of %s, which has %d group(s), so it expands to nothing; write \\%s%s for a literal %s",
 							m[2], m[3], r.Substitution, n, what, limit, m[2], m[3], m[2])
 						break
 					}
@@ -218,17 +218,12 @@ func lintHeaderCookies(l *linter) {
 	}
 }
 
-// lintMisc: trailing comments and worker sharing.
+// lintMisc: trailing comments (spec 10.33).
 func lintMisc(l *linter) {
 	if l.res == nil {
 		return
 	}
-	type worker struct {
-		url string
-		pos parser.Pos
-	}
-	workers := map[string][]worker{} // scope -> defined worker URLs
-	lintWalk(l.res.Directives, func(d *parser.Directive, parents []*parser.Directive) {
+	lintWalk(l.res.Directives, func(d *parser.Directive, _ []*parser.Directive) {
 		for i, a := range d.Args {
 			if i > 0 && !a.Quoted && strings.HasPrefix(a.Value, "#") && !d.IsSection {
 				l.warnf("trailing-comment", a.Pos, d.Name,
@@ -237,38 +232,5 @@ func lintMisc(l *linter) {
 				break
 			}
 		}
-		if !strings.EqualFold(d.Name, "ProxyPass") && !strings.EqualFold(d.Name, "ProxyPassMatch") {
-			return
-		}
-		scope := ""
-		for _, p := range parents {
-			if strings.EqualFold(p.Name, "VirtualHost") {
-				scope = p.Pos.String()
-			}
-		}
-		args := d.ArgValues()
-		var url string
-		var params []string
-		for i, a := range args {
-			if strings.Contains(a, "://") && url == "" && i <= 1 {
-				url = lintNormURL(a)
-				continue
-			}
-			if url != "" && strings.Contains(a, "=") {
-				params = append(params, a)
-			}
-		}
-		if url == "" || strings.HasPrefix(url, "balancer://") || strings.Contains(url, "$") {
-			return
-		}
-		for _, w := range append(workers[""], workers[scope]...) {
-			if strings.HasPrefix(url, w.url) && len(params) > 0 {
-				l.warnf("worker-sharing", d.Pos, d.Name,
-					"%s shares the worker %s defined at %s, so its parameters (%s) are ignored (AH01146); put them on the first definition or use a different URL",
-					url, w.url, lintAt(w.pos), strings.Join(params, " "))
-				return
-			}
-		}
-		workers[scope] = append(workers[scope], worker{url, d.Pos})
 	})
 }

@@ -30,9 +30,6 @@ func TestLintSourceRules(t *testing.T) {
 			[]string{"trailing-comment@1"}, "own line"},
 		{"quoted hash is not a comment", "Header set X-A \"#1\"\n", nil, nil, ""},
 		{"ProxyRequests On", "ProxyRequests On\n", nil, []string{"proxy-requests-on@1"}, "forward proxy"},
-		{"worker sharing", "ProxyPass /a http://b/\nProxyPass /c http://B:80/c timeout=5\n", nil,
-			[]string{"worker-sharing@2"}, "timeout=5"},
-		{"no sharing between different hosts", "ProxyPass /a http://b/\nProxyPass /c http://c/c timeout=5\n", nil, nil, ""},
 		{"ProxyPassInherit Off", "ProxyPass /x !\n<VirtualHost *:80>\n  ProxyPassInherit Off\n</VirtualHost>\n", func(cfg *model.Config) {
 			cfg.Main.ProxyPass = []*model.ProxyPassRule{tRule(1, "/x", "!")}
 		}, []string{"proxypassinherit-off@3"}, "2.4.71"},

@@ -77,7 +77,7 @@ func lintManager(l *linter) {
 			if loc.Regex != nil {
 				continue
 			}
-			if r := lintFirstMatch(s.ProxyPass, loc.Path); r != nil && !r.Exclude {
+			if r := lintFirstMatch(s.ProxyPass, loc.Path); r != nil && !r.Exclude && !hasExclusion(s.ProxyPass, loc.Path) {
 				l.errorf("manager-proxied", l.sectionPos(loc), loc.Kind,
 					"%s %s %s (%s) also matches %s, so requests for the balancer-manager are proxied to the backends instead; add `ProxyPass %s !` before it",
 					lintRuleName(r), r.Path, r.URL, lintAt(l.pos(r.Source, lintRuleName(r))), loc.Path, loc.Path)
@@ -145,6 +145,14 @@ func (l *linter) managerLevels(s *model.Server, loc *model.Section) (levels []*a
 			}
 			hostFile := l.hostPath(ht)
 			res := parser.ParseBytes(hostFile, data, parser.Options{HTAccess: true})
+			if res.Diags.HasErrors() && !(overrideSet && len(override) == 1 && strings.EqualFold(override[0], "None")) {
+				for _, d := range res.Diags {
+					if d.Severity == parser.Error {
+						d.Message += fmt.Sprintf(" (Apache answers 500 to every request for %s while this .htaccess is broken)", loc.Path)
+						l.report(d.Severity, d.Code, d.Pos, d.Directive, "%s", d.Message)
+					}
+				}
+			}
 			acc, bad := htaccessAccess(res.Directives, override, overrideSet)
 			switch {
 			case overrideSet && len(override) == 1 && strings.EqualFold(override[0], "None"):
@@ -328,4 +336,15 @@ func htaccessAccess(ds []*parser.Directive, override []string, overrideSet bool)
 	}
 	walk(ds, a)
 	return a, bad
+}
+
+// hasExclusion reports whether some server-level `ProxyPass PATH !` covers
+// p (even one that comes too late: proxypass-exclusion-shadowed says so).
+func hasExclusion(rules []*model.ProxyPassRule, p string) bool {
+	for _, r := range rules {
+		if r.Exclude && r.Regex == nil && r.InLocation == "" && lintPrefixCovers(r.Path, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -120,7 +120,7 @@ func TestLintModelRules(t *testing.T) {
 			vh := seedVHost()
 			vh.ProxyPass[0], vh.ProxyPass[1] = tRule(10, "/", "balancer://mycluster/"), tRule(11, "/balancer-manager", "!")
 			return tConfig(vh)
-		}, []string{"proxypass-exclusion-shadowed@11", "manager-proxied@19"}},
+		}, []string{"proxypass-exclusion-shadowed@11"}},
 		{"specific after general", func() *model.Config {
 			vh := seedVHost()
 			vh.ProxyPass = append(vh.ProxyPass, tRule(30, "/app/x", "http://b/x"), tRule(31, "/application", "http://b/y"))
@@ -148,7 +148,7 @@ func TestLintModelRules(t *testing.T) {
 			vh.Dir.Reverse = append(vh.Dir.Reverse, cfg.Main.Dir.Reverse...)
 			vh.ProxyPass = append([]*model.ProxyPassRule{main}, vh.ProxyPass...)
 			return cfg
-		}, []string{"proxypass-exclusion-shadowed@10", "proxypass-shadowed@11", "manager-proxied@19"}},
+		}, []string{"proxypass-exclusion-shadowed@10", "proxypass-shadowed@11"}},
 		{"trailing slashes", func() *model.Config {
 			vh := seedVHost()
 			tBalancer(vh, 40, "balancer://c2", tMember(41, "http://b1/", "")).Set = nil
@@ -276,7 +276,6 @@ func TestLintMessagesSayHowToFix(t *testing.T) {
 	}
 	want := map[string]string{
 		"proxypass-exclusion-shadowed": "move this line before lb.conf:11",
-		"manager-proxied":              "add `ProxyPass /balancer-manager !` before it",
 	}
 	for _, d := range ds {
 		fix, ok := want[d.Code]

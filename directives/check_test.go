@@ -1,0 +1,282 @@
+package directives
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/balancerd/balancerd/parser"
+)
+
+// The --check corpus: testdata/check/<case>/ holds lb.conf (the checked
+// config), optional backend*.conf (--backend files), expected.txt (the
+// golden --check output, paths relative to testdata/check) and apache.txt
+// (what `apache2 -t` says about lb.conf). Regenerate both with
+// `go test ./directives -run 'TestCheckCorpus' -update`.
+
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+const corpusDir = "../testdata/check"
+
+type corpusCase struct {
+	name, dir, lb string
+	backends      []string
+}
+
+func corpusCases(t *testing.T) []corpusCase {
+	t.Helper()
+	root, err := filepath.Abs(corpusDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []corpusCase
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		c := corpusCase{name: e.Name(), dir: dir, lb: filepath.Join(dir, "lb.conf")}
+		c.backends, _ = filepath.Glob(filepath.Join(dir, "backend*.conf"))
+		for _, extra := range []string{"http1.conf", "http2.conf"} {
+			if _, err := os.Stat(filepath.Join(dir, extra)); err == nil {
+				c.backends = append(c.backends, filepath.Join(dir, extra))
+			}
+		}
+		sort.Strings(c.backends)
+		out = append(out, c)
+	}
+	return out
+}
+
+// checkCase runs Check on a corpus case the way the CLI would with
+// `-d DIR -f DIR/lb.conf --backend ...`; when the case has a var/
+// directory, absolute paths are looked up below the case directory
+// (LintOptions.Root).
+func checkCase(c corpusCase) parser.Diagnostics {
+	opts := CheckOptions{
+		Load: LoadOptions{ServerRoot: c.dir},
+		Lint: LintOptions{BackendFiles: c.backends},
+	}
+	if st, err := os.Stat(filepath.Join(c.dir, "var")); err == nil && st.IsDir() {
+		opts.Lint.Root = c.dir // the published seed's /var/www and /var/.htpasswd
+	}
+	return Check(c.lb, opts)
+}
+
+// relDiags makes file names relative to the corpus directory.
+func relDiags(ds parser.Diagnostics, base string) parser.Diagnostics {
+	out := make(parser.Diagnostics, len(ds))
+	for i, d := range ds {
+		if r, err := filepath.Rel(base, d.Pos.File); err == nil && d.Pos.File != "" && !strings.HasPrefix(r, "..") {
+			d.Pos.File = r
+		}
+		d.Message = strings.ReplaceAll(d.Message, base+string(filepath.Separator), "")
+		out[i] = d
+	}
+	return out
+}
+
+func TestCheckCorpus(t *testing.T) {
+	cases := corpusCases(t)
+	if len(cases) < 40 {
+		t.Errorf("corpus has %d cases, want at least 40", len(cases))
+	}
+	base, _ := filepath.Abs(corpusDir)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ds := relDiags(checkCase(c), base)
+			var buf bytes.Buffer
+			if err := FormatText(&buf, ds); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join(c.dir, "expected.txt")
+			if updating() {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got := buf.String(); got != string(want) {
+				t.Errorf("--check output differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+			isSeed := strings.HasPrefix(c.name, "seed")
+			switch {
+			case c.name == "seed":
+				if len(ds) != 0 {
+					t.Errorf("the corrected seed must check clean, got:\n%s", buf.String())
+				}
+			case !isSeed && len(ds) == 0:
+				t.Errorf("broken config %s produced no finding", c.name)
+			}
+			for _, d := range ds {
+				if d.Code == "" || !d.Pos.IsValid() || d.Pos.Col == 0 && !strings.HasPrefix(d.Code, "htpasswd") && !strings.HasPrefix(d.Code, "htaccess") {
+					t.Errorf("finding without code or full position: %s", d)
+				}
+			}
+		})
+	}
+}
+
+// apacheBinary finds apache2, skipping (or failing under
+// BALANCERD_REQUIRE_APACHE=1) when it is absent.
+func apacheBinary(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("apache2"); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/sbin/apache2"); err == nil {
+		return "/usr/sbin/apache2"
+	}
+	if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
+		t.Fatal("apache2 not found but BALANCERD_REQUIRE_APACHE=1")
+	}
+	t.Skip("apache2 not installed: skipping the comparison with real Apache")
+	return ""
+}
+
+// corpusModules are loaded by the wrapper config so that every directive
+// the corpus uses is known to Apache.
+var corpusModules = []string{
+	"mpm_event", "authz_core", "authz_host", "authz_user", "authz_groupfile", "authn_core", "authn_file",
+	"auth_basic", "access_compat", "alias", "env", "setenvif", "mime", "headers", "rewrite", "status",
+	"proxy", "proxy_http", "proxy_balancer", "proxy_wstunnel", "proxy_ajp", "slotmem_shm",
+	"lbmethod_byrequests", "lbmethod_bytraffic", "lbmethod_bybusyness", "watchdog", "proxy_hcheck",
+}
+
+var apacheLineRe = regexp.MustCompile(`[Ss]yntax error on line (\d+) of ([^:]+):`)
+
+// apacheVerdict runs `apache2 -t` on the case's lb.conf wrapped in a main
+// config with sandboxed ServerRoot, pid file, error log and mutexes.
+func apacheVerdict(t *testing.T, bin string, c corpusCase) (text string, rejects bool, line int) {
+	t.Helper()
+	tmp := t.TempDir()
+	var b strings.Builder
+	fmt.Fprintf(&b, "ServerRoot %q\nPidFile %q\nErrorLog %q\nMutex file:%s default\nServerName localhost\n",
+		c.dir, filepath.Join(tmp, "pid"), filepath.Join(tmp, "error.log"), tmp)
+	for _, m := range corpusModules {
+		so := filepath.Join("/usr/lib/apache2/modules", "mod_"+m+".so")
+		if _, err := os.Stat(so); err == nil {
+			fmt.Fprintf(&b, "LoadModule %s_module %s\n", m, so)
+		}
+	}
+	fmt.Fprintf(&b, "Include %q\n", c.lb)
+	mainConf := filepath.Join(tmp, "main.conf")
+	if err := os.WriteFile(mainConf, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-t", "-f", mainConf)
+	cmd.Env = append(os.Environ(), "APACHE_RUN_DIR="+tmp, "APACHE_LOG_DIR="+tmp, "APACHE_LOCK_DIR="+tmp)
+	out, err := cmd.CombinedOutput()
+	rejects = err != nil
+	text = strings.ReplaceAll(string(out), c.dir+"/", "")
+	text = strings.ReplaceAll(text, mainConf, "main.conf")
+	if rejects {
+		ms := apacheLineRe.FindAllStringSubmatch(string(out), -1)
+		if len(ms) > 0 {
+			last := ms[len(ms)-1]
+			if last[2] == c.lb {
+				line, _ = strconv.Atoi(last[1])
+			}
+		}
+	}
+	return text, rejects, line
+}
+
+func TestCheckCorpusApache(t *testing.T) {
+	bin := apacheBinary(t)
+	base, _ := filepath.Abs(corpusDir)
+	for _, c := range corpusCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			text, rejects, line := apacheVerdict(t, bin, c)
+			verdict := "accepts\n"
+			if rejects {
+				verdict = fmt.Sprintf("rejects line %d of lb.conf\n", line)
+			}
+			verdict += text
+			golden := filepath.Join(c.dir, "apache.txt")
+			if updating() {
+				if err := os.WriteFile(golden, []byte(verdict), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if first, _, _ := strings.Cut(string(want), "\n"); !strings.HasPrefix(verdict, first+"\n") {
+				t.Errorf("Apache's verdict changed: now %q, %s says %q", strings.SplitN(verdict, "\n", 2)[0], golden, first)
+			}
+			if !rejects {
+				return
+			}
+			if line == 0 {
+				t.Fatalf("Apache rejects the config but names no line of lb.conf:\n%s", text)
+			}
+			ds := relDiags(checkCase(c), base)
+			rel := filepath.Join(c.name, "lb.conf")
+			for _, d := range ds {
+				if d.Severity == parser.Error && d.Pos.File == rel && d.Pos.Line == line {
+					return
+				}
+			}
+			t.Errorf("Apache rejects line %d of lb.conf:\n%s\nbut balancerd reports no error there:\n%v", line, text, ds)
+		})
+	}
+}
+
+func TestFormatJSON(t *testing.T) {
+	ds := parser.Diagnostics{
+		{Pos: parser.Pos{File: "a.conf", Line: 3, Col: 5}, Severity: parser.Error, Code: "proxypass-shadowed", Directive: "ProxyPass", Message: "x <y> & z"},
+		{Pos: parser.Pos{File: "b.conf", Line: 1, Col: 1}, Severity: parser.Warning, Code: "c", Message: "m"},
+	}
+	var buf bytes.Buffer
+	if err := FormatJSON(&buf, ds); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	if len(got) != 2 || got[0]["file"] != "a.conf" || got[0]["line"] != 3.0 || got[0]["col"] != 5.0 ||
+		got[0]["severity"] != "error" || got[0]["code"] != "proxypass-shadowed" || got[0]["directive"] != "ProxyPass" ||
+		got[0]["message"] != "x <y> & z" || got[1]["severity"] != "warning" {
+		t.Errorf("FormatJSON = %s", buf.String())
+	}
+	buf.Reset()
+	if err := FormatJSON(&buf, nil); err != nil || buf.String() != "[]\n" {
+		t.Errorf("FormatJSON(nil) = %q, %v", buf.String(), err)
+	}
+	buf.Reset()
+	if err := FormatText(&buf, ds); err != nil {
+		t.Fatal(err)
+	}
+	want := "a.conf:3:5: error: x <y> & z [proxypass-shadowed]\nb.conf:1:1: warning: m [c]\n"
+	if buf.String() != want {
+		t.Errorf("FormatText = %q, want %q", buf.String(), want)
+	}
+}
