@@ -270,23 +270,22 @@ const managerFlags = model.StatusIgnoreErrors | model.StatusDrain | model.Status
 	model.StatusHotStandby | model.StatusHotSpare | model.StatusStopped | model.StatusHCFailed
 
 // SetFlag sets or clears one status flag as balancer-manager's
-// w_status_X does; only I, N, D, H, R, S and C may be changed. When the
-// member goes from unusable to usable the lbmethod's counters are reset
-// (byrequests: every lbstatus = 0), as in Apache.
+// w_status_X does; only I, N, D, H, R, S and C may be changed.
+//
+// Spec 5.4 says a member going from unusable to usable resets the
+// lbmethod's counters; Apache 2.4.67 does not (observed: after
+// w_status_D=1 then w_status_D=0, and likewise for S, lbstatus kept its
+// value), so neither does this.
 func (m *Member) SetFlag(flag model.Status, on bool) error {
 	if flag == 0 || flag&^managerFlags != 0 || flag&(flag-1) != 0 {
 		return fmt.Errorf("status flag %q cannot be changed at runtime (allowed: I, N, D, H, R, S, C)", StatusLetters(flag))
 	}
 	m.b.mu.Lock()
 	defer m.b.mu.Unlock()
-	was := usable(m.status)
 	if on {
 		m.status |= flag
 	} else {
 		m.status &^= flag
-	}
-	if !was && usable(m.status) {
-		m.b.resetLocked()
 	}
 	return nil
 }
