@@ -84,3 +84,70 @@ func atol(s string) int {
 	}
 	return n
 }
+
+// SimpleExprString reports whether an ap_expr string expression (the text
+// after "expr=" in a Header value) is one balancerd evaluates: literal
+// text and %{NAME} / %{PREFIX:NAME} variable references only.
+func SimpleExprString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			continue
+		}
+		if i+1 >= len(s) || s[i+1] != '{' {
+			return false
+		}
+		end := strings.IndexByte(s[i:], '}')
+		if end < 3 {
+			return false
+		}
+		for _, c := range s[i+2 : i+end] {
+			if !(c == '_' || c == ':' || c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+				return false
+			}
+		}
+		i += end
+	}
+	return true
+}
+
+// SplitTrailingLookaround splits a PCRE pattern that ends with a top-level
+// lookahead, "X(?!Y)" or "X(?=Y)", into X and Y. Go's regexp (RE2) has no
+// lookaround; balancerd compiles X and checks Y at the end of X's match.
+// ok is false when the pattern has no such suffix.
+func SplitTrailingLookaround(p string) (prefix, look string, negative, ok bool) {
+	if !strings.HasSuffix(p, ")") {
+		return "", "", false, false
+	}
+	depth := 0
+	for i := len(p) - 1; i >= 0; i-- {
+		if escapedAt(p, i) {
+			continue
+		}
+		switch p[i] {
+		case ')':
+			depth++
+		case '(':
+			depth--
+			if depth == 0 {
+				inner := p[i:]
+				switch {
+				case strings.HasPrefix(inner, "(?!"):
+					return p[:i], inner[3 : len(inner)-1], true, true
+				case strings.HasPrefix(inner, "(?="):
+					return p[:i], inner[3 : len(inner)-1], false, true
+				}
+				return "", "", false, false
+			}
+		}
+	}
+	return "", "", false, false
+}
+
+// escapedAt reports whether p[i] is preceded by an odd number of backslashes.
+func escapedAt(p string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && p[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
+}

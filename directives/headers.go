@@ -1,0 +1,195 @@
+package directives
+
+// mod_headers:
+//
+//	Header [always|onsuccess] add|append|echo|edit|edit*|merge|set|setifempty|unset|note header [value] [replacement] [early|env=[!]varname|expr=expression]
+//	RequestHeader add|append|edit|edit*|merge|set|setifempty|unset header [value] [replacement] [early|env=[!]varname|expr=expression]
+//
+// Argument handling follows header_cmd/header_inout_cmd: the words are
+// action, header, value, replacement (edit only) and an optional clause.
+// ap_expr values and expr= conditions are not supported (an error: the
+// header would silently not be set).
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/balancerd/balancerd/directives/model"
+	"github.com/balancerd/balancerd/parser"
+)
+
+func init() {
+	Implement("Header", applyHeader)
+	Implement("RequestHeader", applyHeader)
+}
+
+// headerFormatTags are mod_headers' %-tags: %t request time, %D duration,
+// %{VAR}e environment, %{VAR}s SSL variable, %l load average, %i idle
+// percentage, %b busy percentage.
+const headerFormatTags = "tDeslib"
+
+// checkHeaderFormat validates the %-specifiers of a Header value like
+// mod_headers' parse_format_string.
+func checkHeaderFormat(v string) error {
+	for i := 0; i < len(v); i++ {
+		if v[i] != '%' {
+			continue
+		}
+		i++
+		if i >= len(v) {
+			return nil // a trailing '%' is copied literally
+		}
+		if v[i] == '%' {
+			continue
+		}
+		if v[i] == '{' {
+			end := strings.IndexByte(v[i:], '}')
+			if end < 0 {
+				return nil
+			}
+			i += end + 1
+			if i >= len(v) {
+				return nil
+			}
+		}
+		if !strings.ContainsRune(headerFormatTags, rune(v[i])) {
+			return fmt.Errorf("Unrecognized header format %%%c", v[i])
+		}
+	}
+	return nil
+}
+
+var headerActions = map[string]bool{
+	"set": true, "setifempty": true, "add": true, "append": true, "merge": true,
+	"unset": true, "echo": true, "edit": true, "edit*": true, "note": true,
+}
+
+// parseHeaderRule turns the words of a Header/RequestHeader line into a rule.
+func parseHeaderRule(directive string, words []string) (model.HeaderRule, error) {
+	r := model.HeaderRule{Condition: "onsuccess"}
+	response := strings.EqualFold(directive, "Header")
+	next := func() (string, bool) {
+		if len(words) == 0 {
+			return "", false
+		}
+		w := words[0]
+		words = words[1:]
+		return w, true
+	}
+	action, _ := next()
+	if response {
+		switch strings.ToLower(action) {
+		case "always":
+			r.Condition = "always"
+			action, _ = next()
+		case "onsuccess":
+			action, _ = next()
+		}
+	}
+	hdr, _ := next()
+	value, hasValue := next()
+	subs, hasSubs := next()
+	clause, hasClause := next()
+	if len(words) > 0 {
+		return r, errors.New("Too many arguments to directive")
+	}
+	r.Action = strings.ToLower(action)
+	if !headerActions[r.Action] {
+		return r, errors.New("first argument must be 'add', 'set', 'setifempty', 'append', 'merge', 'unset', 'echo', 'note', 'edit', or 'edit*'.")
+	}
+	switch r.Action {
+	case "edit", "edit*":
+		if !hasSubs {
+			return r, errors.New("Header edit requires a match and a substitution")
+		}
+		if _, err := regexp.Compile(value); err != nil {
+			return r, errors.New("Header edit regex could not be compiled")
+		}
+		r.Replace = subs
+	default:
+		if hasClause {
+			return r, errors.New("Too many arguments to directive")
+		}
+		clause, hasClause = subs, hasSubs
+	}
+	switch r.Action {
+	case "unset":
+		if hasValue {
+			if hasClause {
+				return r, errors.New("header unset takes two arguments")
+			}
+			clause, hasClause = value, true
+			value, hasValue = "", false
+		}
+	case "echo":
+		if hasValue {
+			if hasClause {
+				return r, errors.New("Header echo takes two arguments")
+			}
+			clause, hasClause = value, true
+			value, hasValue = "", false
+		}
+		if !response {
+			return r, errors.New("Header echo only valid on Header directives")
+		}
+		if _, err := regexp.Compile(hdr); err != nil {
+			return r, errors.New("Header echo regex could not be compiled")
+		}
+	default:
+		if !hasValue {
+			return r, errors.New("Header requires three arguments")
+		}
+	}
+	if hasClause {
+		lc := strings.ToLower(clause)
+		switch {
+		case lc == "early":
+			r.EnvCond = "early"
+		case strings.HasPrefix(lc, "env="):
+			if clause[4:] == "" || clause[4:] == "!" {
+				return r, errors.New("error: missing environment variable name. envclause should be in the form env=envar ")
+			}
+			r.EnvCond = "env=" + clause[4:]
+		case strings.HasPrefix(lc, "expr="):
+			return r, fmt.Errorf("%s: expr= conditions (ap_expr) are not supported by balancerd; use env=VAR", directive)
+		default:
+			return r, errors.New("Unknown parameter: " + clause)
+		}
+	}
+	if strings.HasPrefix(value, "expr=") {
+		if !model.SimpleExprString(value[5:]) {
+			return r, fmt.Errorf("%s: expr=%s: balancerd evaluates only string expressions made of text and %%{VAR} references; use %%{VAR}e", directive, value[5:])
+		}
+	} else if r.Action != "edit" && r.Action != "edit*" {
+		if err := checkHeaderFormat(value); err != nil {
+			return r, err
+		}
+	}
+	if i := strings.IndexByte(hdr, ':'); i >= 0 {
+		hdr = hdr[:i]
+	}
+	r.Name, r.Value = hdr, value
+	return r, nil
+}
+
+func applyHeader(b *Builder, d *parser.Directive) error {
+	r, err := parseHeaderRule(d.Name, d.ArgValues())
+	if err != nil {
+		return err
+	}
+	r.Source = authSource(d)
+	if r.EnvCond == "early" {
+		b.Warnf(d, "header-early", "%s ... early: balancerd applies early headers at the normal time", d.Name)
+	}
+	if b.Dir == nil {
+		b.Dir = &model.DirConfig{}
+	}
+	if strings.EqualFold(d.Name, "Header") {
+		b.Dir.Headers = append(b.Dir.Headers, r)
+	} else {
+		b.Dir.RequestHeaders = append(b.Dir.RequestHeaders, r)
+	}
+	return nil
+}
