@@ -79,7 +79,7 @@ func lintLegacy(l *linter) {
 		case "proxypassinherit":
 			if len(d.Args) > 0 && strings.EqualFold(d.Args[0].Value, "off") && l.cfg.Main != nil && len(l.cfg.Main.ProxyPass) > 0 {
 				l.warnf("proxypassinherit-off", d.Pos, d.Name,
-					"ProxyPassInherit Off: Apache 2.4 still applies the main server's ProxyPass rules in this virtual host (observed on 2.4.71), while balancerd follows the manual; move the main server's ProxyPass lines into the virtual hosts that need them")
+					"ProxyPassInherit Off has no effect on ProxyPass rules: Apache 2.4 (observed on 2.4.71), and balancerd with it, still applies the main server's ProxyPass rules in this virtual host, although the manual says otherwise; move the main server's ProxyPass lines into the virtual hosts that need them")
 			}
 		case "proxyrequests":
 			if len(d.Args) > 0 && strings.EqualFold(d.Args[0].Value, "on") {

@@ -73,6 +73,18 @@ func locationMatches(sec *model.Section, p string) bool {
 func lintManager(l *linter) {
 	done := map[*model.Section]bool{}
 	for _, s := range l.servers() {
+		for _, loc := range l.locationsOf(s) {
+			if loc.Regex != nil || loc.Dir == nil || loc.Dir.Handler == "" || strings.EqualFold(loc.Dir.Handler, "balancer-manager") ||
+				strings.EqualFold(loc.Dir.Handler, "none") || done[loc] {
+				continue
+			}
+			if r := lintFirstMatch(s.ProxyPass, loc.Path); r != nil && !r.Exclude && !hasExclusion(s.ProxyPass, loc.Path) {
+				done[loc] = true
+				l.warnf("handler-proxied", l.sectionPos(loc), loc.Kind,
+					"%s %s %s (%s) also matches %s, so its SetHandler %s never runs: requests are proxied to the backends instead; add `ProxyPass %s !` before it",
+					lintRuleName(r), r.Path, r.URL, lintAt(l.pos(r.Source, lintRuleName(r))), loc.Path, loc.Dir.Handler, loc.Path)
+			}
+		}
 		for _, loc := range handlerLocations(l, s) {
 			if loc.Regex != nil {
 				continue

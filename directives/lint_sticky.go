@@ -24,6 +24,11 @@ func lintSticky(l *linter) {
 				without = append(without, m)
 			}
 		}
+		if routeless := routelessSessionCookie(b.StickyCookie); routeless && len(withRoute) > 0 {
+			l.warnf("sticky-session-id", l.balancerParamPos(b, "stickysession"), "",
+				"stickysession=%s: %s values are plain session ids without a %q and a route, so requests never stick (spec 10.11); use the ROUTEID recipe: `Header add Set-Cookie \"ROUTEID=.%%{BALANCER_WORKER_ROUTE}e; path=/\" env=BALANCER_ROUTE_CHANGED` and stickysession=ROUTEID",
+				b.StickyCookie, b.StickyCookie, lintSepName(b))
+		}
 		switch {
 		case sticky && len(withRoute) == 0:
 			l.warnf("sticky-no-routes", l.balancerParamPos(b, "stickysession"), "",
@@ -119,6 +124,10 @@ func lintBackendCookies(l *linter) {
 			} else {
 				msg += fmt.Sprintf("; add `RewriteRule .* - [CO=%s:balancer.ROUTE:.example.com]` on each backend, with ROUTE its member's route", b.StickyCookie)
 			}
+			if appSessionCookie(b.StickyCookie) {
+				l.warnf("sticky-cookie-unset", sp, "", "%s (if the application sets %s itself, its value must end in %sROUTE, e.g. Tomcat's jvmRoute)", msg, b.StickyCookie, b.StickySep)
+				return
+			}
 			l.errorf("sticky-cookie-unset", sp, "", "%s", msg)
 			return
 		}
@@ -195,9 +204,18 @@ func lintBackendCookies(l *linter) {
 			if m.Params.Route == "" || covered[m.Params.Route] || mismatched[m] {
 				continue
 			}
+			var set []string
+			for _, c := range match {
+				if r, ok := routeOf(c.Value, b.StickySep); ok && !c.Dynamic {
+					set = append(set, fmt.Sprintf("%s at %s", r, lintAt(c.Pos)))
+				}
+			}
 			hint := ""
+			if len(set) > 0 {
+				hint = " (the backends set routes " + strings.Join(set, ", ") + ")"
+			}
 			if len(near) > 0 {
-				hint = fmt.Sprintf(" (%s sets %q: cookie names are case-sensitive)", lintAt(near[0].Pos), near[0].Name)
+				hint += fmt.Sprintf(" (%s sets %q: cookie names are case-sensitive)", lintAt(near[0].Pos), near[0].Name)
 			}
 			l.warnf("member-route-unset", l.pos(m.Source, "BalancerMember"), "BalancerMember",
 				"no backend sets cookie %s with route %s%s, so sessions on member %s never stick to it; on that backend add `RewriteRule .* - [CO=%s:balancer%s%s:DOMAIN]`",
@@ -289,4 +307,21 @@ func cookieNameDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// appSessionCookie reports whether a cookie is normally set by the
+// application rather than by Apache directives.
+func appSessionCookie(name string) bool {
+	switch strings.ToUpper(name) {
+	case "JSESSIONID", "PHPSESSID", "ASP.NET_SESSIONID", "CFID", "CFTOKEN", "SESSIONID", "SID", "CONNECT.SID", "LARAVEL_SESSION", "_SESSION_ID":
+		return true
+	}
+	return strings.HasPrefix(strings.ToUpper(name), "ASPSESSIONID")
+}
+
+// routelessSessionCookie reports whether a cookie is a session id that
+// never carries a route suffix (PHP, ASP, ASP.NET).
+func routelessSessionCookie(name string) bool {
+	u := strings.ToUpper(name)
+	return u == "PHPSESSID" || u == "ASP.NET_SESSIONID" || strings.HasPrefix(u, "ASPSESSIONID")
 }

@@ -421,3 +421,38 @@ func TestShapeOf(t *testing.T) {
 		}
 	}
 }
+
+// TestLintCodesCatalogue keeps LintCodes and the rules in step: every code
+// a rule can report is catalogued and every catalogued code is reported
+// somewhere.
+func TestLintCodesCatalogue(t *testing.T) {
+	files, _ := filepath.Glob("lint*.go")
+	files = append(files, "backends.go")
+	re := regexp.MustCompile(`(?:errorf|warnf)\("([a-z0-9-]+)"|HTPasswdFinding\{[^,]+, parser\.[A-Za-z]+, "([a-z-]+)"|COProblem\{"([a-z-]+)"`)
+	used := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+			used[m[1]+m[2]+m[3]] = true
+		}
+	}
+	for c := range used {
+		if c == "co-incomplete" || c == "co-httponly-dropped" {
+			continue // reported by Load (rewrite-cookie-*)
+		}
+		if LintCodes[c] == "" {
+			t.Errorf("code %q is reported but not in LintCodes", c)
+		}
+	}
+	for c := range LintCodes {
+		if !used[c] {
+			t.Errorf("LintCodes lists %q but no rule reports it", c)
+		}
+	}
+}
