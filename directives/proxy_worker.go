@@ -232,10 +232,11 @@ func (b *Builder) applyWorkerParams(w *model.Worker, ps []param, errf func(p par
 	hc := b.hcContext()
 	for _, p := range ps {
 		if msg := setWorkerParam(w, p.key, p.val, hc); msg != "" {
+			err := errf(p, msg)
 			if strings.HasPrefix(msg, "unknown Worker") {
-				msg += unknownKeyHint(p.key, false, hc.loaded)
+				err = fmt.Errorf("%v%s", err, unknownKeyHint(p.key, false, hc.loaded))
 			}
-			return errf(p, msg)
+			return err
 		}
 	}
 	return nil
@@ -244,10 +245,11 @@ func (b *Builder) applyWorkerParams(w *model.Worker, ps []param, errf func(p par
 func (b *Builder) applyBalancerParams(bal *model.Balancer, ps []param, errf func(p param, msg string) error) error {
 	for _, p := range ps {
 		if msg := setBalancerParam(bal, p.key, p.val, b.moduleLoaded); msg != "" {
+			err := errf(p, msg)
 			if msg == "unknown Balancer parameter" {
-				msg += unknownKeyHint(p.key, true, false)
+				err = fmt.Errorf("%v%s", err, unknownKeyHint(p.key, true, false))
 			}
-			return errf(p, msg)
+			return err
 		}
 	}
 	return nil
