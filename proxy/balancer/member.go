@@ -250,14 +250,14 @@ func (m *Member) ConnectOK() {
 // retryLocked is ap_proxy_retry_worker (b.mu held): a member in error
 // leaves it when it has the I flag or its retry interval has elapsed
 // (strictly), unless it is stopped. It reports whether E is now clear.
-func (m *Member) retryLocked(now time.Time) bool {
+func (m *Member) retryLocked(now *lazyTime) bool {
 	if m.status&model.StatusError == 0 {
 		return true
 	}
 	if m.status&model.StatusStopped != 0 {
 		return false
 	}
-	if m.status&model.StatusIgnoreErrors != 0 || now.After(m.errorTime.Add(m.Config().Params.Retry)) {
+	if m.status&model.StatusIgnoreErrors != 0 || now.get().After(m.errorTime.Add(m.Config().Params.Retry)) {
 		m.retries++
 		m.status &^= model.StatusError
 		return true

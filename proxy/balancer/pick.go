@@ -103,7 +103,7 @@ func (d *Decision) Message() string {
 //
 // Pick does not allocate unless req.Explain is set.
 func (b *Balancer) Pick(ctx context.Context, req *Request) Decision {
-	now := b.clock.Now()
+	now := &lazyTime{c: b.clock}
 	d := Decision{Balancer: b.name}
 	b.mu.Lock()
 	d.Method = b.methodName
@@ -166,6 +166,21 @@ func (b *Balancer) Pick(ctx context.Context, req *Request) Decision {
 	return d
 }
 
+// lazyTime reads the clock at most once per selection pass, and only when
+// a member in error needs its retry timer checked.
+type lazyTime struct {
+	c  Clock
+	t  time.Time
+	ok bool
+}
+
+func (l *lazyTime) get() time.Time {
+	if !l.ok {
+		l.t, l.ok = l.c.Now(), true
+	}
+	return l.t
+}
+
 // waitBest is find_best_worker's timeout loop: sleep timeout/100 and try
 // again, until a member is found or the steps add up to timeout.
 func (b *Balancer) waitBest(ctx context.Context, timeout time.Duration, cons []Consideration, d *Decision) *Member {
@@ -180,7 +195,7 @@ func (b *Balancer) waitBest(ctx context.Context, timeout time.Duration, cons []C
 		}
 		d.Waited += step
 		b.mu.Lock()
-		m := b.findBestLocked(b.clock.Now(), cons)
+		m := b.findBestLocked(&lazyTime{c: b.clock}, cons)
 		b.mu.Unlock()
 		if m != nil {
 			return m
@@ -191,7 +206,7 @@ func (b *Balancer) waitBest(ctx context.Context, timeout time.Duration, cons []C
 
 // forceRecoveryLocked is force_recovery: if every member is in error
 // (after applying its retry timer) and forcerecovery is on, clear E on all.
-func (b *Balancer) forceRecoveryLocked(now time.Time, cons []Consideration) {
+func (b *Balancer) forceRecoveryLocked(now *lazyTime, cons []Consideration) {
 	for _, m := range b.members {
 		if m.status&model.StatusError == 0 {
 			return
@@ -227,7 +242,7 @@ func (m *Member) indexLocked() int {
 
 // tryRetryLocked applies the retry timer to an unusable member and records
 // it for explain.
-func (b *Balancer) tryRetryLocked(i int, m *Member, now time.Time, cons []Consideration) {
+func (b *Balancer) tryRetryLocked(i int, m *Member, now *lazyTime, cons []Consideration) {
 	if m.status&model.StatusError != 0 && m.retryLocked(now) && cons != nil {
 		cons[i].Retried = true
 	}
@@ -236,7 +251,7 @@ func (b *Balancer) tryRetryLocked(i int, m *Member, now time.Time, cons []Consid
 // findRouteLocked is find_route_worker: members whose route equals r,
 // non-standby members first, then standbys; an unusable one is retried,
 // and if still unusable its redirect route is looked up recursively.
-func (b *Balancer) findRouteLocked(r string, now time.Time, depth int, cons []Consideration) *Member {
+func (b *Balancer) findRouteLocked(r string, now *lazyTime, depth int, cons []Consideration) *Member {
 	if depth > len(b.members) {
 		return nil
 	}
@@ -335,7 +350,7 @@ func (c *chooser) consider(m *Member) {
 // regular usable members compete, usable spares replace at most as many
 // unusable (or draining) regular members, and standbys are used only when
 // nothing else of the tier is; draining members never get new traffic.
-func (b *Balancer) findBestLocked(now time.Time, cons []Consideration) *Member {
+func (b *Balancer) findBestLocked(now *lazyTime, cons []Consideration) *Member {
 	c := chooser{method: b.method}
 	maxSet := 0
 	for set := 0; c.best == nil && set <= maxSet; set++ {
