@@ -41,6 +41,11 @@ func (p Pos) IsValid() bool { return p.Line > 0 }
 
 // Arg is one word of a directive's argument string, tokenised with Apache's
 // ap_getword_conf rules (quotes removed, escapes applied).
+//
+// Pos.Line is the directive's line as Apache reports it (the last physical
+// line of a continued line); Pos.Col is the column of the word's first byte
+// (its opening quote if quoted) in the physical line where the word starts.
+// A word produced by ${VAR} substitution points at the '$'.
 type Arg struct {
 	Value  string
 	Quoted bool // the word was written in single or double quotes
@@ -59,7 +64,8 @@ type Directive struct {
 	// Raw is the argument text after ${VAR} substitution and before
 	// tokenising, with surrounding whitespace removed. Directives that Apache
 	// declares RAW_ARGS (ProxyPass, Header, section openers, ...) split it
-	// themselves; most code should use Args.
+	// themselves; most code should use Args. For a section, Raw is the
+	// opener's text up to its last '>' (Apache ignores anything after it).
 	Raw string
 
 	IsSection bool

@@ -323,9 +323,10 @@ func (r *reader) soak(fs *fileState, cond string, p Pos) {
 			continue
 		}
 		if len(name) > 1 && name[1] == '/' {
+			// Apache cuts the last byte whatever it is; "</" leaves "<".
 			name = name[:len(name)-1]
 			top := stack[len(stack)-1]
-			if !strings.EqualFold(name[2:], top.name[1:]) {
+			if len(name) < 2 || !strings.EqualFold(name[2:], top.name[1:]) {
 				msg := "Expected </" + top.name[1:] + "> but saw " + name + ">"
 				if len(stack) > 1 {
 					msg += fmt.Sprintf(" (line %d); <%s> was opened at line %d inside the skipped <%s>", l.last, top.name[1:], top.line, cond)

@@ -41,6 +41,8 @@ func TestConditionals(t *testing.T) {
 		{name: "true body inside a section", src: "<VirtualHost *>\n<IfModule mod_version.c>\nA\n</IfModule>\n</VirtualHost>\n", tree: "VirtualHost(*){A()}"},
 		{name: "section inside true body", src: "<IfModule mod_version.c>\n<Location /a>\nA\n</Location>\n</IfModule>\n", tree: "Location(/a){A()}"},
 		{name: "skipped body is not parsed", src: "<IfModule nope>\n\"unterminated ${X}\nGarbage </Nope>\n<Nope>\n</Nope>\n</IfModule>\nB\n", tree: "B()"},
+		{name: "skipped body bare </", src: "<IfModule nope>\n</\n", tree: "",
+			diags: []string{"1:1: error: Expected </IfModule> but saw <> (line 2) in the skipped <IfModule> [mismatched-section]"}},
 		{name: "skipped body closer with junk", src: "<IfModule nope>\n</IfModule>junk\n", tree: "",
 			diags: []string{"1:1: error: Expected </IfModule> but saw </IfModule>jun> (line 2) in the skipped <IfModule> [mismatched-section]"}},
 		{name: "skipped body tracks nesting", src: "<IfModule nope>\n<IfModule x>\n</IfModule>\nA\n</IfModule>\nB\n", tree: "B()"},

@@ -139,3 +139,28 @@ func TestBeforeAfter(t *testing.T) {
 		t.Errorf("-C directive position %v, want none", p)
 	}
 }
+
+// In .htaccess mode the read-phase directives that Apache refuses there are
+// kept as plain directives (package directives reports "not allowed here")
+// and not executed; conditional sections still work.
+func TestHTAccessMode(t *testing.T) {
+	r := parseStr("Include x.conf\nDefine V 1\nA ${V}\n<IfModule mod_nope.c>\nB\n</IfModule>\n", Options{HTAccess: true})
+	if got := tree(r.Directives); got != "Include(x.conf) Define(V,1) A(${V})" {
+		t.Errorf("tree %s", got)
+	}
+}
+
+func TestLoadModuleDuplicate(t *testing.T) {
+	r := parseStr("LoadModule proxy_module a.so\nLoadModule proxy_module a.so\n", Options{})
+	eqLines(t, "diags", diagLines(r), []string{"2:1: warning: AH01574: module proxy_module is already loaded, skipping [duplicate-loadmodule]"})
+	if len(r.Modules) != 2 || r.Modules[1].Pos.Line != 2 || r.Modules[0].Path != "a.so" {
+		t.Errorf("Modules = %+v", r.Modules)
+	}
+}
+
+func TestMainFileMissing(t *testing.T) {
+	r := ParseFile("/nonexistent/balancerd.conf", Options{})
+	if len(r.Diags) != 1 || r.Diags[0].Message != "Could not open configuration file /nonexistent/balancerd.conf: No such file or directory" {
+		t.Errorf("diags %v", r.Diags)
+	}
+}
