@@ -159,6 +159,15 @@ func TestApacheDifferential(t *testing.T) {
 		{"backslash space", "Error a \\ \nError ACTIVE\n", nil},
 		{"closer case", "<location /a>\n</LOCATION>\nError ACTIVE\n", nil},
 		{"opener quoted name", "\"<Location\" /a>\n</Location>\nError ACTIVE\n", nil},
+		{"iffile quoted with space", "<IfFile \"a b.conf\">\nError ACTIVE\n</IfFile>\n", map[string]string{"a b.conf": ""}},
+		{"ifdefine bang quoted", "<IfDefine !\"NOPE\">\nError ACTIVE\n</IfDefine>\n", nil},
+		{"substituted opener", "Define S \"<IfDefine\"\n${S} NOPE>\nError SKIPPED\n</IfDefine>\nError ACTIVE\n", nil},
+		{"wildcard matching a directory", "Include d*\n", map[string]string{"d1/x.conf": "Error ACTIVE-d1\n", "d2/.y": "Error ACTIVE-dot\n"}},
+		{"intermediate wildcard", "Include s*/*.conf\n", map[string]string{"s1/a.conf": "ServerAdmin a@b\n", "s2/b.conf": "<Proxy *>\n"}},
+		{"nested true conditionals", "<IfModule mod_version.c>\n<IfDefine !X>\n<IfVersion > 2>\nError ACTIVE\n</IfVersion>\n</IfDefine>\n</IfModule>\n", nil},
+		{"true conditional inside section unclosed", "<Location /a>\n<IfModule mod_version.c>\n", nil},
+		{"skipped nested conditional", "<IfDefine NOPE>\n<IfModule mod_version.c>\nError SKIPPED\n</IfModule>\n</IfDefine>\nError ACTIVE\n", nil},
+		{"include chain error", "Include a.conf\n", map[string]string{"a.conf": "\nInclude b.conf\n", "b.conf": "\n\n</Location>\n"}},
 	}
 	known := func(n string) bool { return strings.EqualFold(n, "ServerName") || strings.EqualFold(n, "Error") }
 	sections := func(n string) bool { return strings.EqualFold(n, "Location") || strings.EqualFold(n, "VirtualHost") }
