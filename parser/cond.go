@@ -110,12 +110,22 @@ func (r *reader) sectionKnown(name string) bool {
 	return condName(name) != ""
 }
 
-// rootRelative is ap_server_root_relative.
+// rootRelative is ap_server_root_relative: a relative path is taken from
+// ServerRoot, and the result is cleaned like apr_filepath_merge does ("."
+// and ".." segments and doubled slashes removed, a trailing slash kept).
 func (r *reader) rootRelative(p string) string {
-	if filepath.IsAbs(p) {
-		return p
+	if p == "" {
+		return r.root
 	}
-	return joinPath(r.root, p)
+	full := p
+	if !filepath.IsAbs(p) {
+		full = joinPath(r.root, p)
+	}
+	c := filepath.Clean(full)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 // joinPath joins like ap_make_full_path: exactly one '/' between the parts,

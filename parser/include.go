@@ -42,7 +42,7 @@ func (r *reader) directive(fs *fileState, d *Directive) {
 			r.loadModule(fs, d)
 		}
 	case "serverroot":
-		if len(d.Args) == 1 && len(fs.stack) == 0 && !r.opts.HTAccess {
+		if len(d.Args) == 1 && !fs.inSection() && !r.opts.HTAccess {
 			root := d.Args[0].Value
 			if abs, err := filepath.Abs(root); err == nil {
 				root = abs

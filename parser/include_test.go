@@ -74,6 +74,14 @@ func TestInclude(t *testing.T) {
 			diags: []string{"b.conf:2: error: Exceeded maximum include depth of 128, There appears to be a recursion. Include cycle: ROOT/a.conf:1 -> ROOT/b.conf:2 -> ROOT/a.conf:1; make sure no file includes itself, directly or through other files"}},
 		{name: "self include guarded by a define is fine", files: map[string]string{"once.conf": "<IfDefine !ONCE>\nDefine ONCE\nInclude once.conf\n</IfDefine>\nA\n"},
 			main: "Include once.conf\n", tree: "Define(ONCE) A() A()"},
+		{name: "paths are cleaned like apr_filepath_merge", main: "Include ./sub/../x9.conf\nInclude ROOT/a/./b//../y.conf\nInclude nodir/\n",
+			diags: []string{
+				"t.conf:1: error: Could not open configuration file ROOT/x9.conf: No such file or directory",
+				"t.conf:2: error: Could not open configuration file ROOT/a/y.conf: No such file or directory",
+				"t.conf:3: error: Could not open configuration file ROOT/nodir/: No such file or directory",
+			}},
+		{name: "serverroot inside a conditional", files: map[string]string{"other/a.conf": "A\n"},
+			main: "<IfDefine !X>\nServerRoot ROOT/other\n</IfDefine>\nInclude a.conf\n", tree: "ServerRoot(ROOT/other) A()"},
 		{name: "serverroot directive changes later includes", files: map[string]string{"other/a.conf": "A\n"},
 			main: "ServerRoot ROOT/other\nInclude a.conf\n", tree: "ServerRoot(ROOT/other) A()"},
 	}

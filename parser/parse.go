@@ -148,6 +148,17 @@ type fileState struct {
 	top   []*Directive
 }
 
+// inSection reports whether a section (not just a conditional section) is
+// open.
+func (fs *fileState) inSection() bool {
+	for _, f := range fs.stack {
+		if f.cond == "" {
+			return true
+		}
+	}
+	return false
+}
+
 func (fs *fileState) out() *[]*Directive {
 	if n := len(fs.stack); n > 0 {
 		return fs.stack[n-1].out
