@@ -25,8 +25,10 @@ func TestHeaderActions(t *testing.T) {
 	ctx := &HeaderContext{
 		Env:     map[string]string{"BALANCER_WORKER_ROUTE": "n1", "BALANCER_ROUTE_CHANGED": "1"},
 		Request: http.Header{"X-Req-A": {"1"}, "X-Req-B": {"2"}, "Other": {"3"}},
-		Vars:    func(n string) (string, bool) { return map[string]string{"REMOTE_ADDR": "192.0.2.1"}[n], n == "REMOTE_ADDR" },
-		Start:   start, Now: start.Add(1500 * time.Microsecond),
+		Vars: func(n string) (string, bool) {
+			return map[string]string{"REMOTE_ADDR": "192.0.2.1"}[n], n == "REMOTE_ADDR"
+		},
+		Start: start, Now: start.Add(1500 * time.Microsecond),
 	}
 	tests := []struct {
 		name string
