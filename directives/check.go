@@ -22,8 +22,7 @@ type CheckOptions struct {
 // and line. A finding of Lint at the same position as a Load error is
 // dropped (the error already says what is wrong there).
 func Check(path string, opts CheckOptions) parser.Diagnostics {
-	res := parser.ParseFile(path, ParserOptions(opts.Load))
-	cfg, diags := Build(res, opts.Load)
+	cfg, res, diags := Load(path, opts.Load)
 
 	lopts := opts.Lint
 	files := append([]string(nil), res.Files...)

@@ -280,3 +280,24 @@ func TestFormatJSON(t *testing.T) {
 		t.Errorf("FormatText = %q, want %q", buf.String(), want)
 	}
 }
+
+// TestCheckRealConfigs runs Check over the real-world configs in
+// ../shared/realconf (not part of the repository): no panic, and every lint
+// finding has a catalogued code and a position inside a file that was read.
+func TestCheckRealConfigs(t *testing.T) {
+	files, _ := filepath.Glob("../../shared/realconf/corpus/*.conf")
+	if len(files) == 0 {
+		t.Skip("../shared/realconf not available")
+	}
+	for _, f := range files {
+		ds := Check(f, CheckOptions{Load: LoadOptions{ServerRoot: t.TempDir()}, Lint: LintOptions{NoFiles: true}})
+		for _, d := range ds {
+			if LintCodes[d.Code] == "" {
+				continue // a Load finding
+			}
+			if !d.Pos.IsValid() || d.Pos.File == "" || d.Message == "" {
+				t.Errorf("%s: finding without position or message: %s", filepath.Base(f), d)
+			}
+		}
+	}
+}

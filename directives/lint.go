@@ -17,7 +17,9 @@ type LintOptions struct {
 	// load balancer's own configuration sets.
 	Backends []BackendInfo
 	// BackendFiles are backend configuration files to read with ReadBackend
-	// in addition to Backends.
+	// in addition to Backends (relative Includes against the current
+	// directory; <IfModule> sees balancerd's built-in modules). Their parse
+	// problems are returned with the findings.
 	BackendFiles []string
 
 	// Root, when set, is prepended to every absolute path the configuration
@@ -44,7 +46,7 @@ func Lint(cfg *model.Config, res *parser.Result, opts LintOptions) parser.Diagno
 	}
 	l := newLinter(cfg, res, opts)
 	for _, f := range opts.BackendFiles {
-		bi, diags := ReadBackend(f, parser.Options{})
+		bi, diags := ReadBackend(f, ParserOptions(LoadOptions{}))
 		l.diags = append(l.diags, diags...)
 		l.backends = append(l.backends, bi)
 	}

@@ -268,6 +268,11 @@ func (e effectiveAccess) anonAllowed(m string) (bool, string) {
 		if hostSet && hostOK {
 			return true, hostWhy + " and Satisfy Any skips authentication"
 		}
+		if hostSet && len(e.authz) == 0 {
+			// The host check failed and nothing authorizes: Apache
+			// cannot check a user and answers 500, not 200.
+			return false, ""
+		}
 		return authzOK, authzWhy
 	}
 	if authzOK && hostOK {

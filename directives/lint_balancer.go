@@ -44,6 +44,24 @@ func balancerNames(s *model.Server) []string {
 	return names
 }
 
+// balancerFor returns the balancer a server's requests for name use: its
+// own if it has members, else the main server's (BalancerInherit On):
+// Apache lists the main server's balancers first and takes the first of
+// that name, so an empty balancer that a vhost's ProxyPass created does not
+// hide the main server's (verified on 2.4.67).
+func (l *linter) balancerFor(s *model.Server, name string) *model.Balancer {
+	b := s.Balancers[name]
+	if b != nil && len(b.Members) > 0 {
+		return b
+	}
+	if m := l.cfg.Main; m != nil && m != s && s.Proxy.BalancerInherit {
+		if mb := m.Balancers[name]; mb != nil && len(mb.Members) > 0 {
+			return mb
+		}
+	}
+	return b
+}
+
 // balancerPos is where a balancer was defined.
 func (l *linter) balancerPos(b *model.Balancer) parser.Pos {
 	p := l.pos(b.Source, "")
@@ -107,7 +125,9 @@ func lintBalancerKey(u string) string {
 		return ""
 	}
 	rest := u[len("balancer://"):]
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
+	// A RewriteRule substitution may continue with a variable
+	// (balancer://c%{REQUEST_URI}), expanded to a path before use.
+	if i := strings.IndexAny(rest, "/%$?#"); i >= 0 {
 		rest = rest[:i]
 	}
 	return "balancer://" + strings.ToLower(rest)
@@ -177,7 +197,7 @@ func lintBalancers(l *linter) {
 	used := map[string]bool{}
 	for _, u := range l.balancerUses() {
 		used[u.name] = true
-		b := u.server.Balancers[u.name]
+		b := l.balancerFor(u.server, u.name)
 		if b != nil && len(b.Members) > 0 {
 			continue
 		}
@@ -253,13 +273,13 @@ func lintReverse(l *linter) {
 			rev := reverseRulesFor(s, r)
 			pr := l.pos(r.Source, lintRuleName(r))
 			if r.Balancer != "" {
-				b := s.Balancers[r.Balancer]
+				b := l.balancerFor(s, r.Balancer)
 				if b == nil || reverseCoversBalancer(rev, b.Name) {
 					continue
 				}
 				for _, m := range b.Members {
-					if reverseCovers(rev, m.Name) {
-						continue
+					if reverseCovers(rev, m.Name) || m.Scheme == "ajp" {
+						continue // AJP passes the client's Host: backends redirect to the public name
 					}
 					k := fmt.Sprintf("%p|%s|%s", s, r.Source, m.Name)
 					if done[k] {

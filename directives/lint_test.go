@@ -252,6 +252,35 @@ func TestLintModelRules(t *testing.T) {
 				Access: &model.Access{Require: &model.RequireNode{Kind: "any", Children: []*model.RequireNode{{Kind: "require", Provider: "all", Args: []string{"granted"}}}}}}})
 			return tConfig(vh)
 		}, []string{"manager-unprotected@19"}},
+		{"balancer of the main server used in a vhost (BalancerInherit)", func() *model.Config {
+			vh := seedVHost()
+			cfg := tConfig(vh)
+			b := vh.Balancers["balancer://mycluster"]
+			cfg.Main.Balancers[b.Name] = b
+			cfg.Main.BalancerOrder = []string{b.Name}
+			// the empty copy a vhost ProxyPass creates
+			vh.Balancers[b.Name] = &model.Balancer{Source: "lb.conf:11", Name: b.Name, StickySep: "."}
+			vh.Proxy.BalancerInherit = true
+			return cfg
+		}, nil},
+		{"manager: Satisfy Any, host restricted, no Require", func() *model.Config {
+			vh := seedVHost()
+			vh.Locations[0].Dir.Access = &model.Access{Satisfy: "any", Order: "deny,allow",
+				Deny: []model.HostMatch{{All: true}}, Allow: []model.HostMatch{{CIDR: "127.0.0.1/32"}}}
+			return tConfig(vh)
+		}, nil},
+		{"RewriteRule [P] to a balancer with a variable path", func() *model.Config {
+			vh := seedVHost()
+			vh.Rewrite = &model.RewriteConfig{Engine: true, Rules: []*model.RewriteRule{{Source: "lb.conf:30", Pattern: "^/ws",
+				Substitution: "balancer://mycluster%{REQUEST_URI}", Flags: model.RewriteFlags{Proxy: true}}}}
+			return tConfig(vh)
+		}, nil},
+		{"RewriteRule [P] to a balancer without members", func() *model.Config {
+			vh := seedVHost()
+			vh.Rewrite = &model.RewriteConfig{Engine: true, Rules: []*model.RewriteRule{{Source: "lb.conf:30", Pattern: "^/ws",
+				Substitution: "balancer://nope%{REQUEST_URI}", Flags: model.RewriteFlags{Proxy: true}}}}
+			return tConfig(vh)
+		}, []string{"balancer-undefined@30"}},
 		{"AuthType without AuthName and AuthUserFile", func() *model.Config {
 			vh := seedVHost()
 			a := vh.Locations[0].Dir.Access
