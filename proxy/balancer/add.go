@@ -19,13 +19,27 @@ var defaultPorts = map[string]int{
 
 // NormalizeWorkerURL normalises a worker URL as Apache names workers
 // (spec 3.1): scheme and host lowercased, the scheme's default port
-// removed, the path kept byte for byte. It returns the parts too.
+// removed, path and query kept byte for byte, user info kept. Any scheme
+// is accepted (Apache's manager accepts "xyz://h" too; such a worker
+// fails when used). "unix:/path|http://host/..." selects a Unix socket;
+// the name keeps the whole string, as balancer-manager shows it.
+// Unlike Apache, which wraps the port to 16 bits, a port above 65535 is
+// an error.
 func NormalizeWorkerURL(raw string) (*model.Worker, error) {
-	u, err := url.Parse(raw)
+	socket := ""
+	rest := raw
+	if len(raw) > 5 && strings.EqualFold(raw[:5], "unix:") {
+		i := strings.IndexByte(raw, '|')
+		if i < 0 || i == 5 {
+			return nil, fmt.Errorf("bad worker URL %q: want unix:/socket/path|scheme://host[/path]", raw)
+		}
+		socket, rest = raw[5:i], raw[i+1:]
+	}
+	u, err := url.Parse(rest)
 	if err != nil {
 		return nil, fmt.Errorf("bad worker URL %q: %v", raw, err)
 	}
-	if u.Scheme == "" || u.Host == "" || u.Opaque != "" || u.User != nil {
+	if u.Scheme == "" || u.Host == "" || u.Opaque != "" {
 		return nil, fmt.Errorf("bad worker URL %q: want scheme://host[:port][/path]", raw)
 	}
 	scheme := strings.ToLower(u.Scheme)
@@ -41,9 +55,6 @@ func NormalizeWorkerURL(raw string) (*model.Worker, error) {
 		}
 		port, explicit = n, n != defaultPorts[scheme]
 	}
-	if port == 0 {
-		return nil, fmt.Errorf("bad worker URL %q: no port and no default port for scheme %q", raw, scheme)
-	}
 	hostport := host
 	if strings.Contains(host, ":") {
 		hostport = "[" + host + "]"
@@ -51,13 +62,19 @@ func NormalizeWorkerURL(raw string) (*model.Worker, error) {
 	if explicit {
 		hostport = net.JoinHostPort(host, strconv.Itoa(port))
 	}
+	if u.User != nil {
+		hostport = u.User.String() + "@" + hostport
+	}
 	path := u.EscapedPath()
-	if u.RawQuery != "" {
+	if u.RawQuery != "" || u.ForceQuery {
 		path += "?" + u.RawQuery
 	}
+	name := scheme + "://" + hostport + path
+	if socket != "" {
+		name = "unix:" + socket + "|" + name
+	}
 	return &model.Worker{
-		Name:   scheme + "://" + hostport + path,
-		Scheme: scheme, Host: host, Port: port, Path: path,
+		Name: name, Scheme: scheme, Host: host, Port: port, Path: path, UnixSocket: socket,
 	}, nil
 }
 

@@ -198,7 +198,9 @@ func TestAddMember(t *testing.T) {
 	}
 	cfg.Growth = 3
 	b, _ = setup(cfg)
-	for _, bad := range []string{"http://127.0.0.1:1", "not a url", "http://", "http://h:99999", "/relative", "mailto:x@y"} {
+	// Rejections and names as Apache 2.4.67's manager gives them (except
+	// the port above 65535, which Apache wraps).
+	for _, bad := range []string{"http://127.0.0.1:1", "not a url", "http://", "http://h:99999", "/relative", "mailto:x@y", "unix:/x.sock"} {
 		if _, err := b.AddMember(bad); err == nil {
 			t.Errorf("AddMember(%q) accepted", bad)
 		}
@@ -208,6 +210,21 @@ func TestAddMember(t *testing.T) {
 	}
 	if m, err := b.AddMember("http://[::1]:8080"); err != nil || m.Name() != "http://[::1]:8080" {
 		t.Errorf("ipv6 port: %v %v", m, err)
+	}
+	for in, want := range map[string]string{
+		"http://user@h:81":             "http://user@h:81",
+		"http://h2:82?x=1":             "http://h2:82?x=1",
+		"ftp://h":                      "ftp://h",
+		"xyz://h4":                     "xyz://h4",
+		"unix:/tmp/x.sock|http://Sock": "unix:/tmp/x.sock|http://sock",
+	} {
+		cfg.Growth = 1
+		b, _ := setup(cfg)
+		if m, err := b.AddMember(in); err != nil || m.Name() != want {
+			t.Errorf("AddMember(%q) = %v, %v; want name %q", in, m, err, want)
+		} else if strings.HasPrefix(in, "unix:") && m.Config().UnixSocket != "/tmp/x.sock" {
+			t.Errorf("socket %q", m.Config().UnixSocket)
+		}
 	}
 	// Disabled until enabled; then it takes traffic.
 	if got := seq(b, 2, plain); got != "127.0.0.1:1 127.0.0.1:1" {
