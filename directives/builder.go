@@ -47,6 +47,8 @@ type Builder struct {
 	// proxy is mod_proxy's per-build state (workers, sharing).
 	proxy *proxyState
 	opts  LoadOptions
+	// suggestions caches did-you-mean answers by lowercase name.
+	suggestions map[string]string
 	// prev is the previous sibling of the directive being applied.
 	prev *parser.Directive
 }

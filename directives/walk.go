@@ -43,7 +43,7 @@ func (b *Builder) apply(d *parser.Directive) {
 	}
 	if spec == nil || spec.Section != d.IsSection {
 		msg := fmt.Sprintf("Invalid command '%s', perhaps misspelled or defined by a module not included in the server configuration", shown)
-		if s := suggest(d.Name, d.IsSection); s != "" {
+		if s := b.suggestCached(d.Name, d.IsSection); s != "" {
 			msg += fmt.Sprintf(" (did you mean '%s'?)", s)
 		}
 		b.Errorf(d, "unknown-directive", "%s", msg)
@@ -248,8 +248,11 @@ func (b *Builder) checkNotIn(s *Spec, name string) string {
 func suggest(name string, section bool) string {
 	best, bestD := "", 1<<30
 	ln := strings.ToLower(name)
+	if len(ln) > 64 {
+		return ""
+	}
 	for key, s := range registry {
-		if s.Section != section {
+		if s.Section != section || len(key)-len(ln) > 3 || len(ln)-len(key) > 3 {
 			continue
 		}
 		dist := editDistance(ln, key)
@@ -309,4 +312,24 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// suggestCached memoises suggest per Builder (a file full of one
+// misspelling asks the same question many times).
+func (b *Builder) suggestCached(name string, section bool) string {
+	key := strings.ToLower(name)
+	if section {
+		key = "<" + key
+	}
+	if b.suggestions == nil {
+		b.suggestions = map[string]string{}
+	}
+	if s, ok := b.suggestions[key]; ok {
+		return s
+	}
+	s := suggest(name, section)
+	if len(b.suggestions) < 1024 {
+		b.suggestions[key] = s
+	}
+	return s
 }
