@@ -124,11 +124,19 @@ func TestCheckCorpus(t *testing.T) {
 			if got := buf.String(); got != string(want) {
 				t.Errorf("--check output differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
 			}
+			buf.Reset()
+			if err := FormatJSON(&buf, ds); err != nil {
+				t.Fatal(err)
+			}
+			var js []jsonDiag
+			if err := json.Unmarshal(buf.Bytes(), &js); err != nil || len(js) != len(ds) {
+				t.Errorf("FormatJSON: %v, %d entries for %d findings", err, len(js), len(ds))
+			}
 			isSeed := strings.HasPrefix(c.name, "seed")
 			switch {
 			case c.name == "seed":
 				if len(ds) != 0 {
-					t.Errorf("the corrected seed must check clean, got:\n%s", buf.String())
+					t.Errorf("the corrected seed must check clean, got:\n%v", ds)
 				}
 			case !isSeed && len(ds) == 0:
 				t.Errorf("broken config %s produced no finding", c.name)

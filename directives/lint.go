@@ -222,6 +222,14 @@ func (l *linter) report(sev parser.Severity, code string, pos parser.Pos, direct
 		return
 	}
 	msg := fmt.Sprintf(format, args...)
+	if directive == "" {
+		for _, d := range l.idx[fmt.Sprintf("%s:%d", pos.File, pos.Line)] {
+			if d.Pos.Col == pos.Col {
+				directive = d.Name
+				break
+			}
+		}
+	}
 	key := fmt.Sprintf("%s|%s|%s", pos, code, msg)
 	if l.seen[key] {
 		return

@@ -30,15 +30,6 @@ func lintLegacy(l *linter) {
 				allow = append(allow, d)
 			case "deny":
 				deny = append(deny, d)
-			case "limit", "limitexcept":
-				for _, c := range d.Block {
-					if strings.EqualFold(c.Name, "Require") {
-						l.warnf("limit-require", d.Pos, d.Name,
-							"Require inside <%s %s> (2.2 idiom) only applies to those methods; every other method (DELETE, OPTIONS, PATCH...) is not restricted; remove the <%s> wrapper",
-							d.Name, d.Raw, d.Name)
-						break
-					}
-				}
 			}
 		}
 		if len(order)+len(allow)+len(deny) == 0 {
@@ -74,6 +65,7 @@ func lintLegacy(l *linter) {
 			"Order/Allow/Deny in %s are Apache 2.2 access control; Apache 2.4 only understands them with mod_access_compat loaded, and they combine with Require in surprising ways; %s",
 			where, advice)
 	})
+	l.checkLimitRequire(l.res.Directives)
 	lintWalk(l.res.Directives, func(d *parser.Directive, parents []*parser.Directive) {
 		switch strings.ToLower(d.Name) {
 		case "proxypassinherit":
@@ -230,6 +222,24 @@ func lintMisc(l *linter) {
 					"%q is not a comment: Apache has no trailing comments, so it and the words after it are arguments of %s; move the comment to its own line",
 					a.Value, d.Name)
 				break
+			}
+		}
+	})
+}
+
+// checkLimitRequire reports Require inside <Limit>/<LimitExcept> (the
+// seed's .htaccess idiom): the other methods stay unrestricted.
+func (l *linter) checkLimitRequire(ds []*parser.Directive) {
+	lintWalk(ds, func(d *parser.Directive, _ []*parser.Directive) {
+		if !isLimitName(d.Name) {
+			return
+		}
+		for _, c := range d.Block {
+			if strings.EqualFold(c.Name, "Require") {
+				l.warnf("limit-require", d.Pos, d.Name,
+					"Require inside <%s %s> (2.2 idiom) only applies to those methods; every other method (DELETE, OPTIONS, PATCH...) is not restricted; remove the <%s> wrapper",
+					d.Name, d.Raw, d.Name)
+				return
 			}
 		}
 	})

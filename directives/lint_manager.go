@@ -186,6 +186,7 @@ func (l *linter) managerLevels(s *model.Server, loc *model.Section) (levels []*a
 				return nil, notes, true // 500 for everyone: not reachable
 			default:
 				levels = append(levels, &accessLevel{acc, hostFile})
+				l.checkLimitRequire(res.Directives)
 				lintWalk(res.Directives, func(d *parser.Directive, _ []*parser.Directive) {
 					if strings.EqualFold(d.Name, "AuthUserFile") && len(d.Args) > 0 {
 						l.checkUserFile(d.Args[0].Value, d.Pos, d.Name)

@@ -357,13 +357,13 @@ func TestLintManagerHTAccess(t *testing.T) {
 		}, []string{"None"}, []string{"htaccess-ignored@1", "manager-unprotected@19"}},
 		{"AllowOverride AuthConfig: protected", map[string]string{
 			"var/www/balancer-manager/.htaccess": seedHTAccess, "var/.htpasswd": bcryptLine,
-		}, []string{"AuthConfig"}, nil},
+		}, []string{"AuthConfig"}, []string{"limit-require@4"}},
 		{"AllowOverride AuthConfig, plaintext password", map[string]string{
 			"var/www/.htaccess": seedHTAccess, "var/.htpasswd": "admin:secret\n",
-		}, []string{"AuthConfig"}, []string{"htpasswd-plaintext@1"}},
+		}, []string{"AuthConfig"}, []string{"htpasswd-plaintext@1", "limit-require@4"}},
 		{"AllowOverride AuthConfig, missing password file", map[string]string{
 			"var/www/.htaccess": seedHTAccess,
-		}, []string{"AuthConfig"}, []string{"htpasswd-missing@3"}},
+		}, []string{"AuthConfig"}, []string{"htpasswd-missing@3", "limit-require@4"}},
 		{"AllowOverride Limit only: AuthType not allowed", map[string]string{
 			"var/www/.htaccess": seedHTAccess, "var/.htpasswd": bcryptLine,
 		}, []string{"Limit"}, []string{"htaccess-not-allowed@1"}},
