@@ -123,6 +123,17 @@ type Diagnostic struct {
 	// caller print Apache's nested "Syntax error on line N of FILE:"
 	// prefixes.
 	IncludedFrom []Pos
+
+	// Apache is Apache's own text for this problem, without balancerd's
+	// hint (Message starts with it, usually); empty when Apache has no
+	// such message. See ApacheError.
+	Apache string
+
+	// ReadPhase marks errors Apache detects while reading the files
+	// (sections, Include, Define, conditional sections). They stop Apache
+	// before any directive is processed, so they win over every
+	// processing-phase error.
+	ReadPhase bool
 }
 
 // String formats the diagnostic as FILE:LINE:COL: severity: message [code].

@@ -28,7 +28,7 @@ func condName(name string) string {
 func (r *reader) conditional(fs *fileState, cond string, o *openNode, s string, p Pos) {
 	ok, msg := r.evalCond(cond, o, s)
 	if msg != "" {
-		r.diag(p, fs.from, Error, "syntax", cond, msg)
+		r.diag(p, fs.from, Error, phaseRead, "syntax", cond, msg, "")
 		ok = true // read the body so that its own problems are reported too
 	}
 	if ok {
@@ -313,17 +313,18 @@ func (r *reader) soak(fs *fileState, cond string, p Pos) {
 		l, ok := fs.lr.next()
 		if !ok {
 			top := stack[len(stack)-1]
-			msg := "Expected </" + top.name[1:] + "> before end of configuration"
+			apache := "Expected </" + top.name[1:] + "> before end of configuration"
+			msg := ""
 			if len(stack) > 1 {
 				msg += fmt.Sprintf("; <%s> (line %d) inside the skipped <%s> was never closed", top.name[1:], top.line, cond)
 			} else {
 				msg += fmt.Sprintf("; add </%s> to close the <%s> opened here", cond, cond)
 			}
-			r.diag(p, fs.from, Error, "unclosed-section", cond, msg)
+			r.diag(p, fs.from, Error, phaseRead, "unclosed-section", cond, apache, msg)
 			return
 		}
 		if l.tooLong {
-			r.diag(Pos{File: fs.name, Line: l.last}, fs.from, Error, "syntax", "", errTooLong(fs.name, l.last))
+			r.diag(Pos{File: fs.name, Line: l.last}, fs.from, Error, phaseRead, "syntax", "", errTooLong(fs.name, l.last), "")
 			fs.stop = true
 			return
 		}
@@ -337,13 +338,14 @@ func (r *reader) soak(fs *fileState, cond string, p Pos) {
 			name = name[:len(name)-1]
 			top := stack[len(stack)-1]
 			if len(name) < 2 || !strings.EqualFold(name[2:], top.name[1:]) {
-				msg := "Expected </" + top.name[1:] + "> but saw " + name + ">"
+				apache := "Expected </" + top.name[1:] + "> but saw " + name + ">"
+				msg := ""
 				if len(stack) > 1 {
 					msg += fmt.Sprintf(" (line %d); <%s> was opened at line %d inside the skipped <%s>", l.last, top.name[1:], top.line, cond)
 				} else {
 					msg += fmt.Sprintf(" (line %d) in the skipped <%s>", l.last, cond)
 				}
-				r.diag(p, fs.from, Error, "mismatched-section", cond, msg)
+				r.diag(p, fs.from, Error, phaseRead, "mismatched-section", cond, apache, msg)
 				return
 			}
 			stack = stack[:len(stack)-1]

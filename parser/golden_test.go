@@ -94,7 +94,7 @@ func TestApacheSeed(t *testing.T) {
 	}
 	dir := t.TempDir()
 	v := runApache(t, bin, dir, string(src))
-	r := ParseFile(filepath.Join(dir, "body.conf"), Options{ServerRoot: dir})
+	r := ParseFile(filepath.Join(dir, "main.conf"), Options{})
 	checkAgainstApache(t, v, r)
 	var apacheLines, ours []string
 	for _, part := range strings.Split(v.message, `\n`) {

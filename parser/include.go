@@ -57,7 +57,7 @@ func (r *reader) directive(fs *fileState, d *Directive) {
 // checkVarName reports Apache's error for a Define/UnDefine name with ':'.
 func (r *reader) checkVarName(fs *fileState, d *Directive) bool {
 	if strings.IndexByte(d.Args[0].Value, ':') >= 0 {
-		r.diag(d.Pos, fs.from, Error, "syntax", d.Name, "Variable name must not contain ':' (use letters, digits and '_' in "+d.Name+" names)")
+		r.diag(d.Pos, fs.from, Error, phaseRead, "syntax", d.Name, "Variable name must not contain ':'", " (use letters, digits and '_' in "+d.Name+" names)")
 		return false
 	}
 	return true
@@ -68,7 +68,7 @@ func (r *reader) checkVarName(fs *fileState, d *Directive) bool {
 func (r *reader) loadModule(fs *fileState, d *Directive) {
 	id, path := d.Args[0].Value, d.Args[1].Value
 	if r.modules[id] {
-		r.diag(d.Pos, fs.from, Warning, "duplicate-loadmodule", d.Name, "AH01574: module "+id+" is already loaded, skipping")
+		r.diag(d.Pos, fs.from, Warning, phaseNone, "duplicate-loadmodule", d.Name, "AH01574: module "+id+" is already loaded, skipping", "")
 	}
 	r.res.Modules = append(r.res.Modules, LoadedModule{Name: id, Path: path, Pos: d.Pos})
 	r.modules[id] = true
@@ -88,12 +88,12 @@ func (r *reader) include(fs *fileState, d *Directive) {
 		canon, help = "IncludeOptional", includeOptionalHelp
 	}
 	if len(d.Args) != 1 {
-		r.diag(d.Pos, fs.from, Error, "syntax", d.Name, canon+" takes one argument, "+help)
+		r.diag(d.Pos, fs.from, Error, phaseRead, "syntax", d.Name, canon+" takes one argument, "+help, "")
 		return
 	}
 	if r.depth+1 > maxIncludeDepth {
-		r.diag(d.Pos, fs.from, Error, "include", d.Name, fmt.Sprintf(
-			"Exceeded maximum include depth of %d, There appears to be a recursion. %s", maxIncludeDepth, includeCycle(append(fs.from, d.Pos), d.Args[0].Value)))
+		r.diag(d.Pos, fs.from, Error, phaseRead, "include", d.Name, fmt.Sprintf(
+			"Exceeded maximum include depth of %d, There appears to be a recursion.", maxIncludeDepth), " "+includeCycle(append(fs.from, d.Pos), d.Args[0].Value))
 		r.aborted = true
 		return
 	}
@@ -110,7 +110,7 @@ func (r *reader) include(fs *fileState, d *Directive) {
 		err = inc.wildcard("/", strings.TrimPrefix(path, "/"))
 	}
 	if err != "" {
-		r.diag(d.Pos, fs.from, Error, "include", d.Name, err)
+		r.diag(d.Pos, fs.from, Error, phaseRead, "include", d.Name, err, "")
 	}
 }
 

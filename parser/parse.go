@@ -23,7 +23,7 @@ func ParseFile(path string, opts Options) *Result {
 	r.run(func() []*Directive {
 		src, err := r.fs.ReadFile(path)
 		if err != nil {
-			r.diag(Pos{File: path}, nil, Error, "include", "", "Could not open configuration file "+path+": "+errnoText(err))
+			r.diag(Pos{File: path}, nil, Error, phaseRead, "include", "", "Could not open configuration file "+path+": "+errnoText(err), "")
 			return nil
 		}
 		r.res.Files = append(r.res.Files, path)
@@ -119,9 +119,18 @@ func (r *reader) run(main func() []*Directive) {
 	}
 }
 
-// diag records a diagnostic.
-func (r *reader) diag(p Pos, from []Pos, sev Severity, code, directive, msg string) {
-	r.res.Diags = append(r.res.Diags, Diagnostic{Pos: p, Severity: sev, Code: code, Directive: directive, Message: msg, IncludedFrom: from})
+// Phases of a diagnostic (see Diagnostic.ReadPhase).
+const (
+	phaseNone = iota // warnings and balancerd-only findings
+	phaseRead        // Apache stops while reading the files
+	phaseProc        // Apache reports it while processing directives
+)
+
+// diag records a diagnostic whose message is Apache's text followed by
+// balancerd's hint.
+func (r *reader) diag(p Pos, from []Pos, sev Severity, phase int, code, directive, apache, hint string) {
+	r.res.Diags = append(r.res.Diags, Diagnostic{Pos: p, Severity: sev, Code: code, Directive: directive,
+		Message: apache + hint, IncludedFrom: from, Apache: apache, ReadPhase: phase == phaseRead})
 }
 
 // frame is one open section while reading a file.
@@ -190,14 +199,15 @@ func (r *reader) parseFile(name string, src []byte, from []Pos, noPos bool) []*D
 			break
 		}
 		if l.tooLong {
-			r.diag(Pos{File: name, Line: l.last}, from, Error, "syntax", "", errTooLong(name, l.last)+" (Apache stops reading the file here)")
+			r.diag(Pos{File: name, Line: l.last}, from, Error, phaseRead, "syntax", "", errTooLong(name, l.last), " (Apache stops reading the file here)")
 			break
 		}
 		if first && bom {
 			first = false
 			w, _ := GetWord(l.text)
-			r.diag(fs.pos(&l, 0), from, Error, "bom", "",
-				"Invalid command '"+utf8BOM+w.Value+"', perhaps misspelled or defined by a module not included in the server configuration (the file starts with a UTF-8 byte order mark, which Apache does not skip; save it without the BOM)")
+			r.diag(fs.pos(&l, 0), from, Error, phaseProc, "bom", "",
+				"Invalid command '"+utf8BOM+w.Value+"', perhaps misspelled or defined by a module not included in the server configuration",
+				" (the file starts with a UTF-8 byte order mark, which Apache does not skip; save it without the BOM)")
 		}
 		first = false
 		if l.text == "" {
@@ -234,12 +244,12 @@ func (r *reader) line(fs *fileState, l *logicalLine) {
 	}
 	s, subs, undef := substitute(t, r.defs, r.opts.Env)
 	for _, u := range undef {
-		r.diag(fs.pos(l, u.off), fs.from, Warning, "undefined-variable", "",
-			"AH00111: Config variable ${"+u.name+"} is not defined (the text is kept literally; define it with Define or in the environment)")
+		r.diag(fs.pos(l, u.off), fs.from, Warning, phaseNone, "undefined-variable", "",
+			"AH00111: Config variable ${"+u.name+"} is not defined", " (the text is kept literally; define it with Define or in the environment)")
 	}
 	node, err := parseLine(s)
 	if err != nil { // cannot happen: the grammar accepts every lexLine output
-		r.diag(fs.pos(l, 0), fs.from, Error, "syntax", "", "internal parser error: "+err.Error())
+		r.diag(fs.pos(l, 0), fs.from, Error, phaseNone, "syntax", "", "", "internal parser error: "+err.Error())
 		return
 	}
 	at := func(off int) Pos { return fs.pos(l, srcOffset(off, subs)) }
@@ -282,13 +292,13 @@ func (r *reader) closer(fs *fileState, l *logicalLine, c *closeNode, p Pos) {
 		} else {
 			hint = "; remove it or add the missing opener"
 		}
-		r.diag(p, fs.from, Error, "syntax", strings.TrimPrefix(tag, "</"),
-			tag+" without matching <"+tag[2:]+" section"+hint)
+		r.diag(p, fs.from, Error, phaseRead, "syntax", strings.TrimPrefix(tag, "</"),
+			tag+" without matching <"+tag[2:]+" section", hint)
 		return
 	}
 	top := fs.stack[n-1]
 	if tag[len(tag)-1] != '>' {
-		r.diag(p, fs.from, Error, "syntax", tag[2:], tag+"> directive missing closing '>'; write "+tag+"> with no space before the '>'")
+		r.diag(p, fs.from, Error, phaseRead, "syntax", tag[2:], tag+"> directive missing closing '>'", "; write "+tag+"> with no space before the '>'")
 		if strings.EqualFold(tag[2:], top.name) {
 			r.popTo(fs, n-1, p)
 		}
@@ -296,7 +306,8 @@ func (r *reader) closer(fs *fileState, l *logicalLine, c *closeNode, p Pos) {
 	}
 	name := tag[2 : len(tag)-1]
 	if !strings.EqualFold(name, top.name) {
-		msg := "Expected </" + top.name + "> but saw </" + name + ">"
+		apache := "Expected </" + top.name + "> but saw </" + name + ">"
+		msg := ""
 		// Recover: if an outer section has this name, the inner ones were
 		// left open; close them all.
 		k := -1
@@ -318,7 +329,7 @@ func (r *reader) closer(fs *fileState, l *logicalLine, c *closeNode, p Pos) {
 			msg += fmt.Sprintf("; <%s> was opened at line %d, close it with </%s>", top.name, top.pos.Line, top.name)
 			k = n - 1
 		}
-		r.diag(p, fs.from, Error, "mismatched-section", name, msg)
+		r.diag(p, fs.from, Error, phaseRead, "mismatched-section", name, apache, msg)
 		r.popTo(fs, k, p)
 		return
 	}
@@ -348,7 +359,7 @@ func (r *reader) opener(fs *fileState, l *logicalLine, o *openNode, s string, at
 	}
 	d := &Directive{Pos: p, Name: name, IsSection: true, IncludedFrom: fs.from}
 	if !o.Gt {
-		r.diag(p, fs.from, Error, "syntax", name, "<"+name+"> directive missing closing '>'; end the line with '>'")
+		r.diag(p, fs.from, Error, phaseProc, "syntax", name, "<"+name+"> directive missing closing '>'", "; end the line with '>'")
 	}
 	d.Raw = trimSpace(raw)
 	d.Args = r.args(raw, rawOff, at)
@@ -380,7 +391,7 @@ func (r *reader) endOfFile(fs *fileState) {
 		}
 		if i >= firstCond {
 			c := fs.stack[firstCond]
-			r.diag(f.pos, fs.from, Warning, "unclosed-section", label, fmt.Sprintf(
+			r.diag(f.pos, fs.from, Warning, phaseNone, "unclosed-section", label, "", fmt.Sprintf(
 				"<%s> was not closed; Apache accepts this silently because it is inside <%s> (line %d), but everything to the end of %s is inside it: add </%s>",
 				label, c.cond, c.pos.Line, fs.displayName(), label))
 			continue
@@ -389,8 +400,10 @@ func (r *reader) endOfFile(fs *fileState) {
 		if f.hint > 0 {
 			where = fmt.Sprintf("before line %d, where the indentation returns to the level of <%s>", f.hint, label)
 		}
-		r.diag(f.pos, fs.from, Error, "unclosed-section", label, fmt.Sprintf(
-			"<%s> was not closed. Add </%s> where the section ends, probably %s", label, label, where))
+		r.res.Diags = append(r.res.Diags, Diagnostic{Pos: f.pos, Severity: Error, Code: "unclosed-section", Directive: label,
+			Message: fmt.Sprintf("<%s> was not closed. Add </%s> where the section ends, probably %s", label, label, where),
+			IncludedFrom: fs.from, ReadPhase: true,
+			Apache: fmt.Sprintf("%s:%d: <%s> was not closed.", fs.name, f.pos.Line, label)})
 	}
 }
 
