@@ -401,7 +401,7 @@ func (r *reader) endOfFile(fs *fileState) {
 			where = fmt.Sprintf("before line %d, where the indentation returns to the level of <%s>", f.hint, label)
 		}
 		r.res.Diags = append(r.res.Diags, Diagnostic{Pos: f.pos, Severity: Error, Code: "unclosed-section", Directive: label,
-			Message: fmt.Sprintf("<%s> was not closed. Add </%s> where the section ends, probably %s", label, label, where),
+			Message:      fmt.Sprintf("<%s> was not closed. Add </%s> where the section ends, probably %s", label, label, where),
 			IncludedFrom: fs.from, ReadPhase: true,
 			Apache: fmt.Sprintf("%s:%d: <%s> was not closed.", fs.name, f.pos.Line, label)})
 	}
