@@ -29,6 +29,17 @@ func init() {
 	Implement("ErrorDocument", applyErrorDocument)
 	Implement("NameVirtualHost", applyNameVirtualHost)
 	Implement("LoadModule", applyLoadModule)
+	Implement("Error", applyError)
+}
+
+// applyError is core's Error directive: configuration fails with the
+// given message (used to stop a config missing something).
+func applyError(b *Builder, d *parser.Directive) error {
+	msg := strings.TrimSpace(d.Raw)
+	if len(d.Args) == 1 {
+		msg = d.Args[0].Value
+	}
+	return apacheErrorf("%s", msg)
 }
 
 // readPhase are the directives the parser evaluates while reading; the
@@ -105,7 +116,7 @@ func (b *Builder) resolvePath(p string) string {
 func applyServerRoot(b *Builder, d *parser.Directive) error {
 	dir := d.Args[0].Value
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("ServerRoot must be a valid directory")
+		return apacheErrorf("ServerRoot must be a valid directory")
 	}
 	b.Config.ServerRoot = filepath.Clean(dir)
 	return nil
@@ -125,7 +136,7 @@ func isFnmatchPattern(s string) bool {
 func applyServerName(b *Builder, d *parser.Directive) error {
 	arg := d.Args[0].Value
 	if isFnmatchPattern(arg) {
-		return fmt.Errorf("Invalid ServerName %q use ServerAlias to set multiple server names.", arg)
+		return apacheErrorf("Invalid ServerName %q use ServerAlias to set multiple server names.", arg)
 	}
 	rest := arg
 	if i := strings.Index(rest, "://"); i >= 0 {
@@ -135,7 +146,7 @@ func applyServerName(b *Builder, d *parser.Directive) error {
 	if i := strings.IndexByte(rest, ':'); i >= 0 {
 		port = atoi(rest[i+1:])
 		if port <= 0 || port >= 65536 {
-			return fmt.Errorf("The port number %q is outside the appropriate range (i.e., 1..65535).", arg)
+			return apacheErrorf("The port number %q is outside the appropriate range (i.e., 1..65535).", arg)
 		}
 		host = rest[:i]
 	}
@@ -146,7 +157,7 @@ func applyServerName(b *Builder, d *parser.Directive) error {
 
 func applyServerAlias(b *Builder, d *parser.Directive) error {
 	if !b.InVirtualHost() {
-		return fmt.Errorf("ServerAlias only used in <VirtualHost>")
+		return apacheErrorf("ServerAlias only used in <VirtualHost>")
 	}
 	for _, a := range d.Args {
 		if a.Value != "" {
@@ -185,7 +196,7 @@ func applyKeepAlive(b *Builder, d *parser.Directive) error {
 func applyKeepAliveTimeout(b *Builder, d *parser.Directive) error {
 	t, ok := parseTimeParam(d.Args[0].Value, "s")
 	if !ok {
-		return fmt.Errorf("KeepAliveTimeout has wrong format")
+		return apacheErrorf("KeepAliveTimeout has wrong format")
 	}
 	if !b.InVirtualHost() {
 		b.Config.KeepAliveTimeout = t
@@ -235,7 +246,7 @@ func applyAllowOverride(b *Builder, d *parser.Directive) error {
 			if s := suggestFrom(key, overrideGroups); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
-			return fmt.Errorf("%s", msg)
+			return apacheErrorf("%s", msg)
 		}
 		if found == "Nonfatal" {
 			continue
@@ -264,7 +275,7 @@ var httpStatusKnown = func() map[int]bool {
 func applyErrorDocument(b *Builder, d *parser.Directive) error {
 	code := atoi(d.Args[0].Value)
 	if !httpStatusKnown[code] {
-		return fmt.Errorf("Unsupported HTTP response code %s", d.Args[0].Value)
+		return apacheErrorf("Unsupported HTTP response code %s", d.Args[0].Value)
 	}
 	if b.Dir.ErrorDocuments == nil {
 		b.Dir.ErrorDocuments = map[int]string{}
@@ -292,12 +303,12 @@ func applyLoadModule(b *Builder, d *parser.Directive) error {
 	std := m != nil && (m.File == base || (m.File == "" && base == "mod_"+strings.TrimSuffix(id, "_module")+".so"))
 	if !std {
 		if other := modulesByFile[base]; other != nil {
-			return fmt.Errorf("Can't locate API module structure `%s' in file %s: %s: undefined symbol: %s", id, full, full, id)
+			return apacheErrorf("Can't locate API module structure `%s' in file %s: %s: undefined symbol: %s", id, full, full, id)
 		}
 		if _, err := os.Stat(full); err == nil {
-			return fmt.Errorf("Cannot load %s into server: %s is not a module of Apache httpd; balancerd cannot load third-party modules", file, full)
+			return apacheErrorf("Cannot load %s into server: %s is not a module of Apache httpd; balancerd cannot load third-party modules", file, full)
 		}
-		return fmt.Errorf("Cannot load %s into server: %s: cannot open shared object file: No such file or directory", file, full)
+		return apacheErrorf("Cannot load %s into server: %s: cannot open shared object file: No such file or directory", file, full)
 	}
 	if compiledIn[id] {
 		// Compiled into httpd: Apache skips the line with a warning. (A

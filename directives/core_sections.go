@@ -5,7 +5,6 @@ package directives
 // <Else>; and Listen.
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,14 +72,14 @@ func parseAddrPort(s string) (host string, port int, ok bool) {
 
 func applyListen(b *Builder, d *parser.Directive) error {
 	if len(d.Args) < 1 || len(d.Args) > 2 {
-		return fmt.Errorf("Listen requires 1 or 2 arguments.")
+		return apacheErrorf("Listen requires 1 or 2 arguments.")
 	}
 	host, port, ok := parseAddrPort(d.Args[0].Value)
 	if !ok {
-		return fmt.Errorf("Invalid address or port")
+		return apacheErrorf("Invalid address or port")
 	}
 	if port == 0 {
-		return fmt.Errorf("Port must be specified")
+		return apacheErrorf("Port must be specified")
 	}
 	l := model.Listener{Host: host, Port: port, Source: source(d)}
 	if len(d.Args) == 2 {
@@ -88,7 +87,7 @@ func applyListen(b *Builder, d *parser.Directive) error {
 	}
 	for _, o := range b.Config.Listeners {
 		if o.Host == l.Host && o.Port == l.Port {
-			return fmt.Errorf("Cannot define multiple Listeners on the same IP:port")
+			return apacheErrorf("Cannot define multiple Listeners on the same IP:port")
 		}
 	}
 	b.Config.Listeners = append(b.Config.Listeners, l)
@@ -96,7 +95,7 @@ func applyListen(b *Builder, d *parser.Directive) error {
 }
 
 func missingContainerArg(d *parser.Directive) error {
-	return fmt.Errorf("<%s> directive requires additional arguments", d.Name)
+	return apacheErrorf("<%s> directive requires additional arguments", d.Name)
 }
 
 func applyVirtualHost(b *Builder, d *parser.Directive) error {
@@ -125,7 +124,7 @@ func applyVirtualHost(b *Builder, d *parser.Directive) error {
 				}
 				p, err := strconv.Atoi(portPart)
 				if err != nil || p < 1 || p > 65535 {
-					return fmt.Errorf("The address or port is invalid")
+					return apacheErrorf("The address or port is invalid")
 				}
 				addr.Port = p
 			}
@@ -134,7 +133,7 @@ func applyVirtualHost(b *Builder, d *parser.Directive) error {
 				h = "*"
 			}
 			if h == "" {
-				return fmt.Errorf("The address or port is invalid")
+				return apacheErrorf("The address or port is invalid")
 			}
 			addr.Host = h
 		}
@@ -219,14 +218,14 @@ func sectionPath(d *parser.Directive, regexKind bool) (string, *regexp.Regexp, e
 	if isRegex {
 		re, err := regexp.Compile(p)
 		if err != nil {
-			return p, nil, fmt.Errorf("Regex could not be compiled (%v)", err)
+			return p, nil, apacheErrorf("Regex could not be compiled (%v)", err)
 		}
 		return p, re, nil
 	}
 	if isFnmatchPattern(p) {
 		re, err := fnmatchRegexp(p)
 		if err != nil {
-			return p, nil, fmt.Errorf("Regex could not be compiled (%v)", err)
+			return p, nil, apacheErrorf("Regex could not be compiled (%v)", err)
 		}
 		return p, re, nil
 	}
@@ -293,7 +292,7 @@ func applyIfSection(b *Builder, d *parser.Directive) error {
 	switch kind {
 	case "Else":
 		if expr != "" {
-			return fmt.Errorf("<Else> does not take an argument")
+			return apacheErrorf("<Else> does not take an argument")
 		}
 	default:
 		if expr == "" {
@@ -303,7 +302,7 @@ func applyIfSection(b *Builder, d *parser.Directive) error {
 	if kind != "If" {
 		p := b.prev
 		if p == nil || !p.IsSection || !(strings.EqualFold(p.Name, "If") || strings.EqualFold(p.Name, "ElseIf")) {
-			return fmt.Errorf("<Else> or <ElseIf> section without previous <If> or <ElseIf> section in same scope")
+			return apacheErrorf("<Else> or <ElseIf> section without previous <If> or <ElseIf> section in same scope")
 		}
 	}
 	sec := &model.Section{Source: source(d), Kind: kind, Path: expr, Dir: &model.DirConfig{Source: source(d)}}

@@ -184,3 +184,9 @@ func TestParseTimeParam(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorDirective(t *testing.T) {
+	runDiagCases(t, parser.Error, []diagCase{
+		{"error", "ServerName a\n<IfModule !mod_nothing.c>\nError \"configure the backends first\"\n</IfModule>\n", 3, "configure the backends first", false},
+	})
+}

@@ -4,7 +4,6 @@ package directives
 // ProxyHCTemplate (spec 3.7, 8).
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -51,23 +50,23 @@ func applyProxySection(b *Builder, d *parser.Directive) error {
 		kind = "ProxyMatch"
 		var err error
 		if re, err = regexp.Compile(path); err != nil {
-			return fmt.Errorf("Regex could not be compiled (%v)", err)
+			return apacheErrorf("Regex could not be compiled (%v)", err)
 		}
 	} else if isFnmatchPattern(path) {
 		var err error
 		if re, err = fnmatchRegexp(path); err != nil {
-			return fmt.Errorf("Regex could not be compiled (%v)", err)
+			return apacheErrorf("Regex could not be compiled (%v)", err)
 		}
 	}
 	sec := &model.Section{Source: source(d), Kind: kind, Path: path, Regex: re, Dir: &model.DirConfig{Source: source(d)}}
 	_, ps := splitParams(args)
 	if len(ps) > 0 {
 		if re != nil {
-			return fmt.Errorf("<Proxy> arguments are not supported for wildchar url.")
+			return apacheErrorf("<Proxy> arguments are not supported for wildchar url.")
 		}
 		name := path
 		errf := func(p param, msg string) error {
-			return fmt.Errorf("<%s %s %s; %s", d.Name, msg, p, name)
+			return apacheErrorf("<%s %s %s; %s", d.Name, msg, p, name)
 		}
 		if validBalancerName(path) {
 			name = balancerKey(path)
@@ -101,7 +100,7 @@ func applyProxySection(b *Builder, d *parser.Directive) error {
 func (b *Builder) proxyWorker(u string, d *parser.Directive) (*model.Worker, error) {
 	name, _, ok := normalizeURL(u)
 	if !ok {
-		return nil, fmt.Errorf("URL must be absolute!: %s", u)
+		return nil, apacheErrorf("URL must be absolute!: %s", u)
 	}
 	if w := b.Server.Workers[name]; w != nil {
 		return w, nil
@@ -139,16 +138,16 @@ func applyBalancerMember(b *Builder, d *parser.Directive) error {
 			name = w
 		default:
 			if inSection {
-				return fmt.Errorf("BalancerMember can not have a balancer name when defined in a location")
+				return apacheErrorf("BalancerMember can not have a balancer name when defined in a location")
 			}
-			return fmt.Errorf("Invalid BalancerMember parameter. Parameter must be in the form 'key=value'")
+			return apacheErrorf("Invalid BalancerMember parameter. Parameter must be in the form 'key=value'")
 		}
 	}
 	if path == "" {
-		return fmt.Errorf("BalancerMember must define balancer name when outside <Proxy > section")
+		return apacheErrorf("BalancerMember must define balancer name when outside <Proxy > section")
 	}
 	if name == "" {
-		return fmt.Errorf("BalancerMember must define remote proxy server")
+		return apacheErrorf("BalancerMember must define remote proxy server")
 	}
 	if !validBalancerName(path) {
 		if inSection && isProxySectionName(b.SectionName) {
@@ -156,11 +155,11 @@ func applyBalancerMember(b *Builder, d *parser.Directive) error {
 			// without effect on any balancer.
 			return nil
 		}
-		return fmt.Errorf("BalancerMember Bad syntax for a balancer name (%s)", path)
+		return apacheErrorf("BalancerMember Bad syntax for a balancer name (%s)", path)
 	}
 	wname, _, ok := normalizeURL(name)
 	if !ok {
-		return fmt.Errorf("BalancerMember URL must be absolute!: %s", name)
+		return apacheErrorf("BalancerMember URL must be absolute!: %s", name)
 	}
 	bal := b.balancer(path, d, true)
 	if w := sharedWorker(bal.Members, wname); w != nil && w.Name == wname {
@@ -206,23 +205,23 @@ func applyProxySet(b *Builder, d *parser.Directive) error {
 		if inProxy {
 			bal = b.balancer(name, d, true)
 		} else if bal = b.balancerDefined(name); bal == nil {
-			return fmt.Errorf("ProxySet can not find '%s' Balancer.", name)
+			return apacheErrorf("ProxySet can not find '%s' Balancer.", name)
 		}
 		name = balancerKey(name)
 	default:
 		if inProxy {
 			if isFnmatchPattern(name) || b.Section != nil && b.Section.Regex != nil {
-				return fmt.Errorf("ProxySet URL must be absolute!: %s", name)
+				return apacheErrorf("ProxySet URL must be absolute!: %s", name)
 			}
 			w, err := b.proxyWorker(name, d)
 			if err != nil {
-				return fmt.Errorf("ProxySet %v", err)
+				return apacheErrorf("ProxySet %v", err)
 			}
 			worker = w
 		} else {
 			worker = b.Server.Workers[workerKey(name)]
 			if worker == nil {
-				return fmt.Errorf("ProxySet can not find '%s' Worker.", name)
+				return apacheErrorf("ProxySet can not find '%s' Worker.", name)
 			}
 		}
 		name = worker.Name
@@ -230,11 +229,11 @@ func applyProxySet(b *Builder, d *parser.Directive) error {
 	for _, w := range words {
 		i := strings.IndexByte(w, '=')
 		if i < 0 {
-			return fmt.Errorf("Invalid ProxySet parameter. Parameter must be in the form 'key=value'")
+			return apacheErrorf("Invalid ProxySet parameter. Parameter must be in the form 'key=value'")
 		}
 		ps = append(ps, param{w[:i], w[i+1:]})
 	}
-	errf := func(p param, msg string) error { return fmt.Errorf("ProxySet: %s %s; %s", msg, p, name) }
+	errf := func(p param, msg string) error { return apacheErrorf("ProxySet: %s %s; %s", msg, p, name) }
 	if bal != nil {
 		return b.applyBalancerParams(bal, ps, errf)
 	}
@@ -244,7 +243,7 @@ func applyProxySet(b *Builder, d *parser.Directive) error {
 func applyProxyHCExpr(b *Builder, d *parser.Directive) error {
 	args := d.ArgValues()
 	if len(args) < 2 {
-		return fmt.Errorf("ProxyHCExpr takes two arguments, a name and an expression")
+		return apacheErrorf("ProxyHCExpr takes two arguments, a name and an expression")
 	}
 	expr := strings.TrimSpace(strings.Join(args[1:], " "))
 	expr = strings.TrimSuffix(strings.TrimPrefix(expr, "{"), "}")
@@ -258,7 +257,7 @@ func applyProxyHCExpr(b *Builder, d *parser.Directive) error {
 func applyProxyHCTemplate(b *Builder, d *parser.Directive) error {
 	args := d.ArgValues()
 	if len(args) < 1 {
-		return fmt.Errorf("ProxyHCTemplate requires a name")
+		return apacheErrorf("ProxyHCTemplate requires a name")
 	}
 	t := map[string]string{}
 	probe := newWorker("template")
@@ -267,11 +266,11 @@ func applyProxyHCTemplate(b *Builder, d *parser.Directive) error {
 	for _, w := range args[1:] {
 		i := strings.IndexByte(w, '=')
 		if i < 0 {
-			return fmt.Errorf("Invalid ProxyHCTemplate parameter. Parameter must be in the form 'key=value'")
+			return apacheErrorf("Invalid ProxyHCTemplate parameter. Parameter must be in the form 'key=value'")
 		}
 		k := strings.ToLower(w[:i])
 		if msg := setHCParam(probe, k, w[i+1:], hc); msg != "" {
-			return fmt.Errorf("ProxyHCTemplate: %s %s; %s", msg, w, args[0])
+			return apacheErrorf("ProxyHCTemplate: %s %s; %s", msg, w, args[0])
 		}
 		t[k] = w[i+1:]
 	}

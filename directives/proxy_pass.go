@@ -4,7 +4,6 @@ package directives
 // (spec 3.2, 3.9).
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -48,7 +47,7 @@ func applyProxyPass(b *Builder, d *parser.Directive, isRegex bool) error {
 		case !haveF:
 			if word == "~" {
 				if isRegex {
-					return fmt.Errorf("ProxyPassMatch invalid syntax ('~' usage).")
+					return apacheErrorf("ProxyPassMatch invalid syntax ('~' usage).")
 				}
 				useRegex = true
 				continue
@@ -66,9 +65,9 @@ func applyProxyPass(b *Builder, d *parser.Directive, isRegex bool) error {
 			i := strings.IndexByte(word, '=')
 			if i < 0 {
 				if inLoc && strings.HasPrefix(f, "/") {
-					return fmt.Errorf("ProxyPass|ProxyPassMatch can not have a path when defined in a location.")
+					return apacheErrorf("ProxyPass|ProxyPassMatch can not have a path when defined in a location.")
 				}
-				return fmt.Errorf("%s", errParamForm)
+				return apacheErrorf("%s", errParamForm)
 			}
 			k, v := word[:i], word[i+1:]
 			if strings.EqualFold(k, "mapping") {
@@ -76,7 +75,7 @@ func applyProxyPass(b *Builder, d *parser.Directive, isRegex bool) error {
 				case "encoded", "servlet":
 					rule.Mapping = strings.ToLower(v)
 				default:
-					return fmt.Errorf("unknown mapping")
+					return apacheErrorf("unknown mapping")
 				}
 				continue
 			}
@@ -85,7 +84,7 @@ func applyProxyPass(b *Builder, d *parser.Directive, isRegex bool) error {
 	}
 	if inLoc {
 		if !haveF {
-			return fmt.Errorf("ProxyPass|ProxyPassMatch needs a path when not defined in a location")
+			return apacheErrorf("ProxyPass|ProxyPassMatch needs a path when not defined in a location")
 		}
 		r, haveR = f, true
 		f = loc.Path
@@ -94,7 +93,7 @@ func applyProxyPass(b *Builder, d *parser.Directive, isRegex bool) error {
 			useRegex = true
 		}
 	} else if !haveR {
-		return fmt.Errorf("ProxyPass|ProxyPassMatch needs a path when not defined in a location")
+		return apacheErrorf("ProxyPass|ProxyPassMatch needs a path when not defined in a location")
 	}
 
 	rule.Path = f
@@ -104,7 +103,7 @@ func applyProxyPass(b *Builder, d *parser.Directive, isRegex bool) error {
 		} else {
 			re, err := regexp.Compile(f)
 			if err != nil {
-				return fmt.Errorf("Regular expression could not be compiled. (%v)", err)
+				return apacheErrorf("Regular expression could not be compiled. (%v)", err)
 			}
 			rule.Regex = re
 		}
@@ -126,11 +125,11 @@ func applyProxyPass(b *Builder, d *parser.Directive, isRegex bool) error {
 		return nil
 	}
 	if strings.HasPrefix(strings.ToLower(r), "balancer:") {
-		return fmt.Errorf("ProxyPass Bad syntax for a balancer name (%s)", r)
+		return apacheErrorf("ProxyPass Bad syntax for a balancer name (%s)", r)
 	}
 	name, _, ok := normalizeURL(r)
 	if !ok {
-		return fmt.Errorf("ProxyPass URL must be absolute!: %s", r)
+		return apacheErrorf("ProxyPass URL must be absolute!: %s", r)
 	}
 	rule.URL = name
 	if w := sharedWorker(b.serverWorkers(), name); w != nil {
@@ -177,13 +176,13 @@ func applyProxyPassReverse(b *Builder, d *parser.Directive) error {
 	rule := model.ReverseRule{Source: source(d)}
 	if loc, ok := b.inLocation(); ok {
 		if r != "" && !strings.EqualFold(r, "interpolate") {
-			return fmt.Errorf("ProxyPassReverse can not have a path when defined in a location")
+			return apacheErrorf("ProxyPassReverse can not have a path when defined in a location")
 		}
 		rule.Path, rule.URL = loc.Path, f
 		rule.Interpolate = strings.EqualFold(r, "interpolate")
 	} else {
 		if r == "" || strings.EqualFold(r, "interpolate") {
-			return fmt.Errorf("ProxyPassReverse needs a path when not defined in a location")
+			return apacheErrorf("ProxyPassReverse needs a path when not defined in a location")
 		}
 		rule.Path, rule.URL = f, r
 		rule.Interpolate = strings.EqualFold(i, "interpolate")

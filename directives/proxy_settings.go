@@ -3,7 +3,6 @@ package directives
 // mod_proxy's server and per-directory switches (spec 3.10).
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -71,7 +70,7 @@ func applyProxyVia(b *Builder, d *parser.Directive) error {
 	modes := map[string]model.ViaMode{"off": model.ViaOff, "on": model.ViaOn, "full": model.ViaFull, "block": model.ViaBlock}
 	m, ok := modes[strings.ToLower(d.Args[0].Value)]
 	if !ok {
-		return fmt.Errorf("ProxyVia must be one of: off | on | full | block")
+		return apacheErrorf("ProxyVia must be one of: off | on | full | block")
 	}
 	b.Server.Proxy.Via = m
 	b.markSet("ProxyVia")
@@ -81,7 +80,7 @@ func applyProxyVia(b *Builder, d *parser.Directive) error {
 func applyProxyTimeout(b *Builder, d *parser.Directive) error {
 	n := atoi(d.Args[0].Value)
 	if n < 1 {
-		return fmt.Errorf("Proxy Timeout must be at least 1 second.")
+		return apacheErrorf("Proxy Timeout must be at least 1 second.")
 	}
 	b.Server.Proxy.Timeout = time.Duration(n) * time.Second
 	b.markSet("ProxyTimeout")
@@ -92,16 +91,16 @@ func applyProxyErrorOverride(b *Builder, d *parser.Directive) error {
 	args := d.ArgValues()
 	on, ok := onOff(args[0])
 	if !ok {
-		return fmt.Errorf("ProxyErrorOverride first parameter must be one of: off | on")
+		return apacheErrorf("ProxyErrorOverride first parameter must be one of: off | on")
 	}
 	var codes []int
 	for _, a := range args[1:] {
 		if !on {
-			return fmt.Errorf("ProxyErrorOverride: status codes must follow a value of 'on'")
+			return apacheErrorf("ProxyErrorOverride: status codes must follow a value of 'on'")
 		}
 		c := atoi(a)
 		if c < 400 || c >= 600 {
-			return fmt.Errorf("ProxyErrorOverride: status codes to intercept must be valid HTTP Status Codes >=400 && <600")
+			return apacheErrorf("ProxyErrorOverride: status codes to intercept must be valid HTTP Status Codes >=400 && <600")
 		}
 		codes = append(codes, c)
 	}
@@ -120,7 +119,7 @@ func applyProxyBadHeader(b *Builder, d *parser.Directive) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("ProxyBadHeader must be one of: IsError | Ignore | StartBody")
+	return apacheErrorf("ProxyBadHeader must be one of: IsError | Ignore | StartBody")
 }
 
 func applyProxyMaxForwards(b *Builder, d *parser.Directive) error {
@@ -132,7 +131,7 @@ func applyProxyMaxForwards(b *Builder, d *parser.Directive) error {
 func applyProxyIOBufferSize(b *Builder, d *parser.Directive) error {
 	n := atoi(d.Args[0].Value)
 	if n != 0 && n < 512 {
-		return fmt.Errorf("ProxyIOBufferSize must be >= 512 bytes, or 0 for system default.")
+		return apacheErrorf("ProxyIOBufferSize must be >= 512 bytes, or 0 for system default.")
 	}
 	if n == 0 {
 		n = 8192
@@ -145,7 +144,7 @@ func applyProxyIOBufferSize(b *Builder, d *parser.Directive) error {
 func applyBalancerGrowth(b *Builder, d *parser.Directive) error {
 	n := atoi(d.Args[0].Value)
 	if n < 0 || n > 1000 {
-		return fmt.Errorf("BalancerGrowth must be between 0 and 1000")
+		return apacheErrorf("BalancerGrowth must be between 0 and 1000")
 	}
 	b.Server.Proxy.BalancerGrowth = n
 	b.markSet("BalancerGrowth")
@@ -159,7 +158,7 @@ func applyProxyStatus(b *Builder, d *parser.Directive) error {
 	case "on", "full":
 		b.Server.Proxy.Status = true
 	default:
-		return fmt.Errorf("ProxyStatus must be one of: off | on | full")
+		return apacheErrorf("ProxyStatus must be one of: off | on | full")
 	}
 	b.markSet("ProxyStatus")
 	return nil

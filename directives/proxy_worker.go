@@ -3,7 +3,6 @@ package directives
 // Worker URL normalisation and worker/balancer lookup (spec 3.1).
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -234,7 +233,7 @@ func (b *Builder) applyWorkerParams(w *model.Worker, ps []param, errf func(p par
 		if msg := setWorkerParam(w, p.key, p.val, hc); msg != "" {
 			err := errf(p, msg)
 			if strings.HasPrefix(msg, "unknown Worker") {
-				err = fmt.Errorf("%v%s", err, unknownKeyHint(p.key, false, hc.loaded))
+				err = apacheErrorf("%v%s", err, unknownKeyHint(p.key, false, hc.loaded))
 			}
 			return err
 		}
@@ -247,7 +246,7 @@ func (b *Builder) applyBalancerParams(bal *model.Balancer, ps []param, errf func
 		if msg := setBalancerParam(bal, p.key, p.val, b.moduleLoaded); msg != "" {
 			err := errf(p, msg)
 			if msg == "unknown Balancer parameter" {
-				err = fmt.Errorf("%v%s", err, unknownKeyHint(p.key, true, false))
+				err = apacheErrorf("%v%s", err, unknownKeyHint(p.key, true, false))
 			}
 			return err
 		}
@@ -263,5 +262,5 @@ func (b *Builder) warnSharing(d *parser.Directive, code string, w *model.Worker,
 }
 
 func prefixed(prefix string) func(p param, msg string) error {
-	return func(_ param, msg string) error { return fmt.Errorf("%s%s", prefix, msg) }
+	return func(_ param, msg string) error { return apacheErrorf("%s%s", prefix, msg) }
 }

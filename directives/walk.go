@@ -14,15 +14,15 @@ type codedError interface {
 	Code() string
 }
 
-// diagError is an error with a diagnostic code.
-type diagError struct{ code, msg string }
+// apacheError is an Apply error whose text is Apache's own message
+// (capitalised and punctuated as Apache prints it).
+type apacheError struct{ msg string }
 
-func (e *diagError) Error() string { return e.msg }
-func (e *diagError) Code() string  { return e.code }
+func (e *apacheError) Error() string { return e.msg }
 
-// errCode returns an error whose diagnostic carries code.
-func errCode(code, format string, args ...any) error {
-	return &diagError{code: code, msg: fmt.Sprintf(format, args...)}
+// apacheErrorf formats one of Apache's messages as an error.
+func apacheErrorf(format string, args ...any) error {
+	return &apacheError{msg: fmt.Sprintf(format, args...)}
 }
 
 // errAlreadyReported is returned by Apply functions that recorded their
