@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -142,13 +143,19 @@ func envOf(env []EnvVar) string {
 }
 
 func TestAgainstApache(t *testing.T) {
+	compareWithApache(t, apScenarios)
+}
+
+// compareWithApache starts one apache2 with a balancer per scenario and
+// runs every scenario's requests through it and through Pick.
+func compareWithApache(t *testing.T, scenarios []apScenario) {
 	bin := findApache(t)
 	dir := t.TempDir()
 	mods := "/usr/lib/apache2/modules/"
 	front := freePort(t)
 
 	// One backend per live member; its body is the member URL.
-	urls := make([][]string, len(apScenarios))
+	urls := make([][]string, len(scenarios))
 	var conf strings.Builder
 	fmt.Fprintf(&conf, `ServerRoot %[1]s
 PidFile %[1]s/httpd.pid
@@ -167,7 +174,7 @@ MaxRequestWorkers 8
 		fmt.Fprintf(&conf, "LoadModule %s_module %smod_%s.so\n", m, mods, m)
 	}
 	fmt.Fprintf(&conf, "Header always set %s %q\n", envHeader, envFormat)
-	for i, sc := range apScenarios {
+	for i, sc := range scenarios {
 		fmt.Fprintf(&conf, "<Proxy balancer://s%d>\n", i)
 		for _, m := range sc.members {
 			var u string
@@ -230,7 +237,7 @@ MaxRequestWorkers 8
 	}
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 20 * time.Second}
 
-	for i, sc := range apScenarios {
+	for i, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			b := scenarioBalancer(t, i, sc, urls[i])
 			dead := map[string]bool{}
@@ -258,7 +265,7 @@ MaxRequestWorkers 8
 
 				oursGot, oursEnv := runOurs(b, dead, Request{URL: "balancer://s" + strconv.Itoa(i) + r.path, Cookie: r.cookie})
 				if apacheGot != oursGot || apacheEnv != oursEnv {
-					t.Errorf("request %d (%+v):\n apache %s  %s\n ours   %s  %s", k+1, r, apacheGot, apacheEnv, oursGot, oursEnv)
+					t.Errorf("request %d (%+v):\n apache %s  %s\n ours   %s  %s\n%s", k+1, r, apacheGot, apacheEnv, oursGot, oursEnv, sc)
 				}
 			}
 		})
@@ -282,6 +289,8 @@ func scenarioBalancer(t *testing.T, i int, sc apScenario, urls []string) *Balanc
 			cfg.ScolonPathDelim = true
 		case "nofailover":
 			cfg.NoFailover = true
+		case "forcerecovery":
+			cfg.ForceRecovery = v == "On"
 		case "lbmethod":
 			cfg.LBMethod = v
 		case "maxattempts":
@@ -341,4 +350,70 @@ func runOurs(b *Balancer, dead map[string]bool, req Request) (got, env string) {
 			return "503", env
 		}
 	}
+}
+
+// String renders a scenario for failure messages.
+func (sc apScenario) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "scenario %q params %q\n", sc.name, sc.params)
+	for i, m := range sc.members {
+		fmt.Fprintf(&b, "  member %d: %+v\n", i, m)
+	}
+	return b.String()
+}
+
+// TestAgainstApacheRandom compares random balancers (factors, lbsets,
+// status flags, routes, redirects, dead members) and random request
+// sequences (with and without sticky cookies) with Apache. The seed is
+// fixed; BALANCERD_RANDOM_SEED explores others.
+func TestAgainstApacheRandom(t *testing.T) {
+	seed := int64(1)
+	if v := os.Getenv("BALANCERD_RANDOM_SEED"); v != "" {
+		seed, _ = strconv.ParseInt(v, 10, 64)
+	}
+	rng := rand.New(rand.NewSource(seed))
+	letters := []string{"D", "H", "R", "N", "I", "S"}
+	var scenarios []apScenario
+	for n := 0; n < 40; n++ {
+		sc := apScenario{name: fmt.Sprintf("seed %d #%d", seed, n)}
+		sticky := rng.Intn(3) > 0
+		if sticky {
+			sc.params = "stickysession=ROUTEID"
+			if rng.Intn(4) == 0 {
+				sc.params += " nofailover=On"
+			}
+		}
+		if rng.Intn(4) == 0 {
+			sc.params += fmt.Sprintf(" maxattempts=%d", rng.Intn(3))
+		}
+		if rng.Intn(5) == 0 {
+			sc.params += " forcerecovery=Off"
+		}
+		sc.params = strings.TrimSpace(sc.params)
+		members := 1 + rng.Intn(5)
+		for j := 0; j < members; j++ {
+			m := apMember{lf: 1 + rng.Intn(4), lbset: rng.Intn(3) / 2, dead: rng.Intn(5) == 0}
+			if sticky && rng.Intn(4) > 0 {
+				m.route = fmt.Sprintf("n%d", rng.Intn(members+1))
+				if rng.Intn(4) == 0 {
+					m.redirect = fmt.Sprintf("n%d", rng.Intn(members+1))
+				}
+			}
+			for _, l := range letters {
+				if rng.Intn(7) == 0 {
+					m.status += l
+				}
+			}
+			sc.members = append(sc.members, m)
+		}
+		for k := 0; k < 15; k++ {
+			var r apRequest
+			if sticky && rng.Intn(2) == 0 {
+				r.cookie = fmt.Sprintf("ROUTEID=.n%d", rng.Intn(members+1))
+			}
+			sc.reqs = append(sc.reqs, r)
+		}
+		scenarios = append(scenarios, sc)
+	}
+	compareWithApache(t, scenarios)
 }
