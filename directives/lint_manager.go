@@ -150,49 +150,57 @@ func (l *linter) managerLevels(s *model.Server, loc *model.Section) (levels []*a
 			if i > deepest {
 				continue
 			}
-			ht := path.Join(d, ".htaccess")
-			data, err := os.ReadFile(l.hostPath(ht))
+			hostFile := l.hostPath(path.Join(d, ".htaccess"))
+			data, err := os.ReadFile(hostFile)
 			if err != nil {
 				continue
 			}
-			hostFile := l.hostPath(ht)
-			res := parser.ParseBytes(hostFile, data, parser.Options{HTAccess: true})
-			if res.Diags.HasErrors() && !(overrideSet && len(override) == 1 && strings.EqualFold(override[0], "None")) {
-				for _, d := range res.Diags {
-					if d.Severity == parser.Error {
-						d.Message += fmt.Sprintf(" (Apache answers 500 to every request for %s while this .htaccess is broken)", loc.Path)
-						l.report(d.Severity, d.Code, d.Pos, d.Directive, "%s", d.Message)
-					}
-				}
-			}
-			acc, bad := htaccessAccess(res.Directives, override, overrideSet)
-			switch {
-			case overrideSet && len(override) == 1 && strings.EqualFold(override[0], "None"):
-				if acc != nil && (acc.AuthType != "" || accessHasAuthz(acc) || accessHasHost(acc)) {
+			parsed := parser.ParseBytes(hostFile, data, parser.Options{HTAccess: true})
+			if overrideSet && overrideNone(override) {
+				if hasAccessDirectives(parsed.Directives) {
 					l.warnf("htaccess-ignored", parser.Pos{File: hostFile, Line: 1, Col: 1}, "",
 						"%s is ignored because of AllowOverride None (%s), so its access control does not protect %s; move it into <Location %s> or set AllowOverride AuthConfig Limit for %s",
 						hostFile, lintAtSrc(overrideSrc), loc.Path, loc.Path, d)
 					notes = append(notes, fmt.Sprintf("%s is ignored (AllowOverride None)", hostFile))
 				}
-			case len(bad) > 0:
-				reason := "AllowOverride is not set for " + d + " (Apache 2.4 still reads the file and rejects every directive in it)"
-				if overrideSet {
-					reason = fmt.Sprintf("AllowOverride %s (%s) does not permit it", strings.Join(override, " "), lintAtSrc(overrideSrc))
+				continue
+			}
+			var allow []string
+			if overrideSet {
+				allow = override
+			}
+			dir, hd := LoadHTAccess(hostFile, allow, LoadOptions{ServerRoot: l.cfg.ServerRoot})
+			if hd.HasErrors() {
+				for _, e := range hd {
+					if e.Severity != parser.Error {
+						continue
+					}
+					reason := fmt.Sprintf("AllowOverride %s (%s)", strings.Join(override, " "), lintAtSrc(overrideSrc))
+					if !overrideSet {
+						reason = "AllowOverride is not set for " + d + ", and Apache 2.4 then reads the file and rejects every directive in it"
+					}
+					if e.Code != "htaccess-not-allowed" {
+						l.report(parser.Error, e.Code, e.Pos, e.Directive,
+							"%s; Apache answers 500 to every request for %s while this .htaccess is broken", e.Message, loc.Path)
+					} else {
+						l.errorf("htaccess-not-allowed", e.Pos, e.Directive,
+							"%s: %s, so every request for %s gets 500; add `<Directory %s>` with `AllowOverride AuthConfig Limit`, or move these lines into <Location %s>",
+							e.Message, reason, loc.Path, d, loc.Path)
+					}
+					break
 				}
-				l.errorf("htaccess-not-allowed", bad[0].Pos, bad[0].Name,
-					"%s not allowed here: %s, so every request for %s gets 500; add `<Directory %s>` with `AllowOverride AuthConfig Limit`, or move these lines into <Location %s>",
-					bad[0].Name, reason, loc.Path, d, loc.Path)
 				notes = append(notes, fmt.Sprintf("%s makes Apache answer 500", hostFile))
 				return nil, notes, true // 500 for everyone: not reachable
-			default:
-				levels = append(levels, &accessLevel{acc, hostFile})
-				l.checkLimitRequire(res.Directives)
-				lintWalk(res.Directives, func(d *parser.Directive, _ []*parser.Directive) {
-					if strings.EqualFold(d.Name, "AuthUserFile") && len(d.Args) > 0 {
-						l.checkUserFile(d.Args[0].Value, d.Pos, d.Name)
-					}
-				})
 			}
+			if dir != nil {
+				levels = append(levels, &accessLevel{dir.Access, hostFile})
+			}
+			l.checkLimitRequire(parsed.Directives)
+			lintWalk(parsed.Directives, func(d *parser.Directive, _ []*parser.Directive) {
+				if strings.EqualFold(d.Name, "AuthUserFile") && len(d.Args) > 0 {
+					l.checkUserFile(d.Args[0].Value, d.Pos, d.Name)
+				}
+			})
 		}
 	}
 	for _, other := range l.locationsOf(s) {
@@ -237,118 +245,22 @@ func (l *linter) deepestExisting(dirs []string) int {
 	return deepest
 }
 
-// htaccessGroups maps access directives to their AllowOverride group, for
-// when the registry does not know them.
-var htaccessGroups = map[string]string{
-	"authtype": "AuthConfig", "authname": "AuthConfig", "authuserfile": "AuthConfig",
-	"authgroupfile": "AuthConfig", "authbasicprovider": "AuthConfig", "require": "AuthConfig",
-	"requireall": "AuthConfig", "requireany": "AuthConfig", "requirenone": "AuthConfig",
-	"satisfy": "AuthConfig", "authmerging": "AuthConfig",
-	"order": "Limit", "allow": "Limit", "deny": "Limit",
+// overrideNone reports whether AllowOverride words mean None.
+func overrideNone(words []string) bool {
+	return len(words) == 0 || len(words) == 1 && strings.EqualFold(words[0], "None")
 }
 
-// htaccessGroup returns the AllowOverride group a directive needs, "" for
-// sections allowed anywhere (<Limit>, <IfModule>...), "-" if never allowed.
-func htaccessGroup(name string) string {
-	n := strings.ToLower(name)
-	switch n {
-	case "limit", "limitexcept", "ifmodule", "ifdefine", "ifversion", "files", "filesmatch", "if", "elseif", "else":
-		return ""
-	}
-	if g, ok := htaccessGroups[n]; ok {
-		return g
-	}
-	if s := Lookup(name); s != nil {
-		if s.Override == "" {
-			return "-"
+// hasAccessDirectives reports whether an .htaccess holds authentication or
+// access directives (it was meant to protect something).
+func hasAccessDirectives(ds []*parser.Directive) bool {
+	found := false
+	lintWalk(ds, func(d *parser.Directive, _ []*parser.Directive) {
+		switch strings.ToLower(d.Name) {
+		case "authtype", "require", "order", "allow", "deny", "authuserfile", "requireall", "requireany":
+			found = true
 		}
-		return s.Override
-	}
-	return "-"
-}
-
-// htaccessAccess interprets the access-control directives of an .htaccess
-// file and returns those Apache would reject given AllowOverride (all of
-// them when AllowOverride was never set: spec 6.8 quirk).
-func htaccessAccess(ds []*parser.Directive, override []string, overrideSet bool) (*model.Access, []*parser.Directive) {
-	allowed := map[string]bool{}
-	for _, o := range override {
-		o = strings.ToLower(o)
-		if i := strings.IndexByte(o, '='); i >= 0 {
-			o = o[:i]
-		}
-		allowed[o] = true
-	}
-	var bad []*parser.Directive
-	a := &model.Access{}
-	var walk func(ds []*parser.Directive, cur *model.Access)
-	walk = func(ds []*parser.Directive, cur *model.Access) {
-		for _, d := range ds {
-			g := htaccessGroup(d.Name)
-			if g != "" && (!overrideSet || !(allowed["all"] || allowed[strings.ToLower(g)])) {
-				bad = append(bad, d)
-			}
-			args := d.ArgValues()
-			src := fmt.Sprintf("%s:%d", d.Pos.File, d.Pos.Line)
-			if a.Source == "" {
-				a.Source = src
-			}
-			switch strings.ToLower(d.Name) {
-			case "limit", "limitexcept":
-				la := &model.Access{Source: src, LimitMethods: args, LimitExcept: strings.EqualFold(d.Name, "LimitExcept")}
-				cur.Limited = append(cur.Limited, la)
-				walk(d.Block, la)
-			case "authtype":
-				if len(args) > 0 {
-					a.AuthType = args[0]
-				}
-			case "authname":
-				if len(args) > 0 {
-					a.AuthName = args[0]
-				}
-			case "authuserfile":
-				if len(args) > 0 {
-					a.AuthUserFile = args[0]
-				}
-			case "require":
-				if cur.Require == nil {
-					cur.Require = &model.RequireNode{Kind: "any", Source: src}
-				}
-				n := &model.RequireNode{Kind: "require", Source: src}
-				if len(args) > 0 && strings.EqualFold(args[0], "not") {
-					n.Negate, args = true, args[1:]
-				}
-				if len(args) > 0 {
-					n.Provider, n.Args = strings.ToLower(args[0]), args[1:]
-				}
-				cur.Require.Children = append(cur.Require.Children, n)
-			case "order":
-				if len(args) > 0 {
-					cur.Order = strings.ToLower(args[0])
-				}
-			case "allow", "deny":
-				var hs []model.HostMatch
-				for _, w := range args[min(1, len(args)):] {
-					hs = append(hs, model.HostMatch{All: strings.EqualFold(w, "all"), Host: w})
-				}
-				if strings.EqualFold(d.Name, "allow") {
-					cur.Allow = append(cur.Allow, hs...)
-				} else {
-					cur.Deny = append(cur.Deny, hs...)
-				}
-			case "satisfy":
-				if len(args) > 0 {
-					a.Satisfy = strings.ToLower(args[0])
-				}
-			default:
-				if d.IsSection {
-					walk(d.Block, cur)
-				}
-			}
-		}
-	}
-	walk(ds, a)
-	return a, bad
+	})
+	return found
 }
 
 // hasExclusion reports whether some server-level `ProxyPass PATH !` covers
