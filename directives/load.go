@@ -269,9 +269,17 @@ func mergeServer(b *Builder, main, vh *model.Server) {
 	if vp.BalancerInherit {
 		var order []string
 		for _, name := range main.BalancerOrder {
-			if _, own := vh.Balancers[name]; !own {
+			own, ok := vh.Balancers[name]
+			if !ok {
 				vh.Balancers[name] = main.Balancers[name]
 				order = append(order, name)
+				continue
+			}
+			if mb := main.Balancers[name]; len(own.Members) == 0 && len(mb.Members) > 0 {
+				// The vhost only referenced or tuned the main server's
+				// balancer (ProxyPass/ProxySet): it is that balancer, with
+				// the vhost's explicit parameters on top.
+				vh.Balancers[name] = overlayBalancer(mb, own)
 			}
 		}
 		vh.BalancerOrder = append(order, vh.BalancerOrder...)
@@ -351,4 +359,44 @@ func LoadBytes(name string, src []byte, opts LoadOptions) (*model.Config, *parse
 	res := parser.ParseBytes(name, src, ParserOptions(opts))
 	cfg, diags := Build(res, opts)
 	return cfg, res, diags
+}
+
+// overlayBalancer copies base and applies the parameters over set
+// explicitly (Balancer.Set).
+func overlayBalancer(base, over *model.Balancer) *model.Balancer {
+	out := *base
+	out.Set = map[string]bool{}
+	for k := range base.Set {
+		out.Set[k] = true
+	}
+	for k := range over.Set {
+		out.Set[k] = true
+		switch k {
+		case "stickysession":
+			out.StickyCookie, out.StickyParam = over.StickyCookie, over.StickyParam
+		case "stickysessionsep":
+			out.StickySep = over.StickySep
+		case "nofailover":
+			out.NoFailover = over.NoFailover
+		case "timeout":
+			out.Timeout = over.Timeout
+		case "maxattempts":
+			out.MaxAttempts = over.MaxAttempts
+		case "lbmethod":
+			out.LBMethod = over.LBMethod
+		case "scolonpathdelim":
+			out.ScolonPathDelim = over.ScolonPathDelim
+		case "failonstatus":
+			out.FailOnStatus = over.FailOnStatus
+		case "failontimeout":
+			out.FailOnTimeout = over.FailOnTimeout
+		case "nonce":
+			out.Nonce = over.Nonce
+		case "growth":
+			out.Growth = over.Growth
+		case "forcerecovery":
+			out.ForceRecovery = over.ForceRecovery
+		}
+	}
+	return &out
 }

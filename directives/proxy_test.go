@@ -234,3 +234,41 @@ func TestNormalizeURL(t *testing.T) {
 		}
 	}
 }
+
+// A vhost that only references (and tunes) a balancer of the main server
+// uses the main server's members.
+func TestVHostUsesMainBalancer(t *testing.T) {
+	cfg, diags := loadText(t, `
+<Proxy balancer://c>
+  BalancerMember http://a:1
+  BalancerMember http://b:1
+</Proxy>
+<VirtualHost *:80>
+  ProxyPass / balancer://c/ stickysession=ROUTEID
+</VirtualHost>
+<VirtualHost *:81>
+  <Proxy balancer://c>
+    BalancerMember http://own:1
+  </Proxy>
+  ProxyPass / balancer://c/
+</VirtualHost>
+<VirtualHost *:82>
+  BalancerInherit Off
+  ProxyPass / balancer://c/
+</VirtualHost>
+`)
+	if d := firstDiag(diags, parser.Warning); d != nil {
+		t.Fatalf("unexpected %s", d)
+	}
+	main := cfg.Main.Balancers["balancer://c"]
+	b0 := cfg.VirtualHosts[0].Balancers["balancer://c"]
+	if len(b0.Members) != 2 || b0.StickyCookie != "ROUTEID" || main.StickyCookie != "" {
+		t.Errorf("vhost 1: %+v (main %+v)", b0, main)
+	}
+	if b1 := cfg.VirtualHosts[1].Balancers["balancer://c"]; len(b1.Members) != 1 || b1.Members[0].Name != "http://own:1" {
+		t.Errorf("vhost 2 own balancer: %+v", b1)
+	}
+	if b2 := cfg.VirtualHosts[2].Balancers["balancer://c"]; len(b2.Members) != 0 {
+		t.Errorf("vhost 3 (BalancerInherit Off): %+v", b2)
+	}
+}
