@@ -22,7 +22,7 @@ func runCheck(o *options, stdout, stderr io.Writer) int {
 	}
 	cfg, res, diags := directives.Load(o.configPath(), lo)
 	if o.check && cfg != nil {
-		diags = append(diags, directives.Lint(cfg, res, directives.LintOptions{BackendFiles: o.backends})...)
+		diags = append(diags, directives.Lint(cfg, res, directives.LintOptions{BackendFiles: o.backends, Root: o.root})...)
 		var files []string
 		if res != nil {
 			files = res.Files

@@ -32,6 +32,7 @@ type options struct {
 	signal       string   // -k
 	format       string   // --format
 	backends     []string // --backend
+	root         string   // --root
 	envvars      string   // --envvars
 	listen       []string // --listen
 	pidFile      string   // --pidfile
@@ -55,6 +56,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVarP(&o.check, "check", "t", false, "check the configuration (syntax and lint rules) and exit")
 	fs.StringVar(&o.format, "format", "text", "findings `FORMAT` for --check: text or json")
 	fs.StringArrayVar(&o.backends, "backend", nil, "backend vhost `FILE` to cross-check route cookies against (repeatable)")
+	fs.StringVar(&o.root, "root", "", "with --check, find the files the config names (AuthUserFile, .htaccess) under `DIR` (a copy of the target machine's tree)")
 	fs.BoolVarP(&o.dumpVHosts, "vhosts", "S", false, "show the parsed virtual hosts and balancers and exit")
 	fs.BoolVarP(&o.dumpModules, "modules", "M", false, "show the loaded modules and exit")
 	fs.StringArrayVar(&o.listen, "listen", nil, "listen on `ADDR` instead of the config's Listen directives (repeatable)")
@@ -108,8 +110,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, int) {
 		defs = append(defs, d)
 	}
 	o.defines = defs
-	if len(o.backends) > 0 && !o.check {
-		fmt.Fprintln(stderr, "balancerd: --backend is only meaningful with --check")
+	if (len(o.backends) > 0 || o.root != "") && !o.check {
+		fmt.Fprintln(stderr, "balancerd: --backend and --root are only meaningful with --check")
 		return nil, exitUsage
 	}
 	return o, exitOK
