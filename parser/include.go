@@ -11,6 +11,8 @@ const (
 	includeHelp         = "Name(s) of the config file(s) to be included; fails if the wildcard does not match at least one file"
 	includeOptionalHelp = "Name or pattern of the config file(s) to be included; ignored if the file does not exist or the pattern does not match any files"
 	includePrefix       = "Include/IncludeOptional: "
+	defineHelp          = "Define a variable, optionally to a value.  Same as passing -D to the command line."
+	undefineHelp        = "Undefine the existence of a variable. Undo a Define."
 )
 
 // directive handles an ordinary directive line: read-phase directives are
@@ -24,7 +26,12 @@ func (r *reader) directive(fs *fileState, d *Directive) {
 			return
 		}
 	case "define":
-		if !r.opts.HTAccess && len(d.Args) >= 1 && len(d.Args) <= 2 {
+		if r.opts.HTAccess {
+			break
+		}
+		if len(d.Args) < 1 || len(d.Args) > 2 {
+			r.diag(d.Pos, fs.from, Error, phaseRead, "syntax", d.Name, "Define takes 1-2 arguments, "+defineHelp, "")
+		} else {
 			if r.checkVarName(fs, d) {
 				var val *string
 				if len(d.Args) == 2 {
@@ -34,7 +41,12 @@ func (r *reader) directive(fs *fileState, d *Directive) {
 			}
 		}
 	case "undefine":
-		if !r.opts.HTAccess && len(d.Args) == 1 && r.checkVarName(fs, d) {
+		if r.opts.HTAccess {
+			break
+		}
+		if len(d.Args) != 1 {
+			r.diag(d.Pos, fs.from, Error, phaseRead, "syntax", d.Name, "UnDefine takes one argument, "+undefineHelp, "")
+		} else if r.checkVarName(fs, d) {
 			r.defs.undefine(d.Args[0].Value)
 		}
 	case "loadmodule":

@@ -44,6 +44,13 @@ func TestVariables(t *testing.T) {
 			diags: []string{"1:1: error: Variable name must not contain ':' (use letters, digits and '_' in Define names) [syntax]"}},
 		{name: "undefine with colon", src: "UnDefine a:b\n", tree: "UnDefine(a:b)",
 			diags: []string{"1:1: error: Variable name must not contain ':' (use letters, digits and '_' in UnDefine names) [syntax]"}},
+		{name: "define argument count", src: "Define\nDefine A b c\nUnDefine\nUnDefine a b\n", tree: "Define() Define(A,b,c) UnDefine() UnDefine(a,b)",
+			diags: []string{
+				"1:1: error: Define takes 1-2 arguments, Define a variable, optionally to a value.  Same as passing -D to the command line. [syntax]",
+				"2:1: error: Define takes 1-2 arguments, Define a variable, optionally to a value.  Same as passing -D to the command line. [syntax]",
+				"3:1: error: UnDefine takes one argument, Undefine the existence of a variable. Undo a Define. [syntax]",
+				"4:1: error: UnDefine takes one argument, Undefine the existence of a variable. Undo a Define. [syntax]",
+			}, params: map[string]string{}},
 		{name: "comments are not substituted", src: "# ${NOPE}\n", tree: ""},
 		{name: "-D parameters", src: "<IfDefine SSL>\nA ${PORT}\n</IfDefine>\n", defines: []string{"SSL", "PORT=443"}, tree: "A(443)",
 			params: map[string]string{"SSL": "", "PORT": "443"}},
