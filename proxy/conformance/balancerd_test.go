@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/balancerd/balancerd/directives"
-	"github.com/balancerd/balancerd/parser"
 	"github.com/balancerd/balancerd/proxy"
 	"github.com/balancerd/balancerd/proxy/conformance/harness"
+	"github.com/balancerd/balancerd/proxy/stack"
 )
 
 func init() { startBalancerd = startInProcess }
@@ -34,20 +34,21 @@ func startInProcess(t *testing.T, conf, dir string, vars harness.Vars) (func(), 
 			return os.LookupEnv(name)
 		},
 	}
-	res := parser.ParseFile(conf, directives.ParserOptions(lo))
-	cfg, diags := directives.Build(res, lo)
+	cfg, _, diags := directives.Load(conf, lo)
 	var warnings []string
 	for _, d := range diags {
 		warnings = append(warnings, fmt.Sprint(d))
 	}
-	if diags.HasErrors() {
+	if diags.HasErrors() || cfg == nil {
 		return nil, fmt.Errorf("balancerd rejects the configuration Apache accepts:\n%s", strings.Join(warnings, "\n"))
 	}
 	if len(warnings) > 0 && testing.Verbose() {
 		t.Logf("balancerd config diagnostics:\n%s", strings.Join(warnings, "\n"))
 	}
 	elog := &syncBuffer{}
-	srv, err := proxy.New(cfg, proxy.Options{ErrorLog: elog})
+	// stack.New is what the CLI serves: proxy plus access, manager,
+	// rewrite and headers hooks.
+	srv, err := stack.New(cfg, proxy.Options{ErrorLog: elog})
 	if err != nil {
 		return nil, err
 	}
