@@ -36,6 +36,14 @@ var apacheStatic = map[string]bool{
 	"logio_module": true, "version_module": true, "unixd_module": true, "mpm_event_module": true,
 }
 
+// apacheEnvVars is the whole environment apache2 runs with.
+var apacheEnvVars = map[string]string{"PATH": "/usr/sbin:/usr/bin:/bin", "LANG": "C"}
+
+func apacheEnv(name string) (string, bool) {
+	v, ok := apacheEnvVars[name]
+	return v, ok
+}
+
 // apacheVerdict is what apache2 -t said about body.conf.
 type apacheVerdict struct {
 	ok      bool
@@ -72,7 +80,9 @@ func runApache(t *testing.T, bin, dir, body string) apacheVerdict {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-t", "-f", filepath.Join(dir, "main.conf"))
-	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/bin", "LANG=C"}
+	for k, v := range apacheEnvVars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	out, err := cmd.CombinedOutput()
 	v := apacheVerdict{ok: err == nil, out: string(out)}
 	text := strings.TrimSpace(string(out))
@@ -170,6 +180,10 @@ func TestApacheDifferential(t *testing.T) {
 		{"nested true conditionals", "<IfModule mod_version.c>\n<IfDefine !X>\n<IfVersion > 2>\nError ACTIVE\n</IfVersion>\n</IfDefine>\n</IfModule>\n", nil},
 		{"true conditional inside section unclosed", "<Location /a>\n<IfModule mod_version.c>\n", nil},
 		{"skipped nested conditional", "<IfDefine NOPE>\n<IfModule mod_version.c>\nError SKIPPED\n</IfModule>\n</IfDefine>\nError ACTIVE\n", nil},
+		{"trailing > stripped from a name", "Error> gt-stripped\n", nil},
+		{"environment fallback", "Error ${LANG}-${lang}\n", nil},
+		{"continuation inside skipped body", "<IfDefine NOPE>\n<Location \\\n /a>\n</Location>\n</IfDefine>\nError ACTIVE\n", nil},
+		{"closer in included file", "<IfModule mod_version.c>\nInclude c.conf\n</IfModule>\n", map[string]string{"c.conf": "ServerAdmin a@b\n</IfModule>\n"}},
 		{"include chain error", "Include a.conf\n", map[string]string{"a.conf": "\nInclude b.conf\n", "b.conf": "\n\n</Location>\n"}},
 	}
 	known := func(n string) bool { return strings.EqualFold(n, "ServerName") || strings.EqualFold(n, "Error") }
@@ -188,7 +202,7 @@ func TestApacheDifferential(t *testing.T) {
 			}
 			v := runApache(t, bin, dir, c.body)
 			r := ParseFile(filepath.Join(dir, "main.conf"), Options{ModuleBuiltin: func(n string) bool { return apacheStatic[n] },
-				DirectiveKnown: known, SectionKnown: sections})
+				DirectiveKnown: known, SectionKnown: sections, Env: apacheEnv})
 			checkAgainstApache(t, v, r)
 		})
 	}
