@@ -25,6 +25,18 @@ func apacheErrorf(format string, args ...any) error {
 	return &apacheError{msg: fmt.Sprintf(format, args...)}
 }
 
+// diagError is an error with a diagnostic code.
+type diagError struct{ code, msg string }
+
+func (e *diagError) Error() string { return e.msg }
+func (e *diagError) Code() string  { return e.code }
+
+// errCode returns an error whose diagnostic carries code (Apply functions
+// use it for findings that need their own code).
+func errCode(code, format string, args ...any) error {
+	return &diagError{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
 // errAlreadyReported is returned by Apply functions that recorded their
 // own diagnostics.
 var errAlreadyReported = errors.New("already reported")
