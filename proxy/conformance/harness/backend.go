@@ -193,9 +193,14 @@ func (b *Backend) serve(c net.Conn) {
 		body, _ := io.ReadAll(io.LimitReader(req.Body, 4<<20))
 		req.Body.Close()
 		if !b.Silent {
+			h := req.Header.Clone()
+			if len(req.TransferEncoding) > 0 {
+				// net/http moves it out of the header; put it back.
+				h["Transfer-Encoding"] = []string{strings.Join(req.TransferEncoding, ", ")}
+			}
 			b.rec.add(Received{
 				Backend: b.Name, Method: req.Method, URI: req.RequestURI,
-				Proto: req.Proto, Host: req.Host, Header: req.Header.Clone(),
+				Proto: req.Proto, Host: req.Host, Header: h,
 				Body: string(body),
 			})
 		}
