@@ -12,7 +12,6 @@ package directives
 // selected methods only.
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -34,7 +33,7 @@ func applyOrder(b *Builder, d *parser.Directive) error {
 		limitedAccess(b, d).Order = v
 		return nil
 	}
-	return errors.New("unknown order")
+	return apacheErr("unknown order")
 }
 
 // parseHostMatch parses one "Allow from"/"Deny from" argument like
@@ -52,7 +51,7 @@ func parseHostMatch(where string) (model.HostMatch, error) {
 	if strings.Contains(where, "/") {
 		m, err := model.ParseIPMatch(where)
 		if err == model.ErrNotIP {
-			return model.HostMatch{}, errors.New("An IP address was expected")
+			return model.HostMatch{}, apacheErr("An IP address was expected")
 		}
 		if err != nil {
 			return model.HostMatch{}, err
@@ -66,7 +65,7 @@ func parseHostMatch(where string) (model.HostMatch, error) {
 	case err != model.ErrNotIP:
 		return model.HostMatch{}, err
 	case strings.Contains(where, "#"):
-		return model.HostMatch{}, errors.New("No comments are allowed here")
+		return model.HostMatch{}, apacheErr("No comments are allowed here")
 	}
 	return model.HostMatch{Host: lw}, nil
 }
@@ -93,7 +92,7 @@ func ipMatchString(m model.IPMatch) string {
 func applyAllowDeny(b *Builder, d *parser.Directive) error {
 	args := d.ArgValues()
 	if !strings.EqualFold(args[0], "from") {
-		return errors.New("allow and deny must be followed by 'from'")
+		return apacheErr("allow and deny must be followed by 'from'")
 	}
 	var list []model.HostMatch
 	for _, w := range args[1:] {
@@ -115,7 +114,7 @@ func applyAllowDeny(b *Builder, d *parser.Directive) error {
 func applySatisfy(b *Builder, d *parser.Directive) error {
 	v := strings.ToLower(d.Args[0].Value)
 	if v != "any" && v != "all" {
-		return errors.New("Satisfy either 'any' or 'all'.")
+		return apacheErr("Satisfy either 'any' or 'all'.")
 	}
 	limitedAccess(b, d).Satisfy = v
 	return nil

@@ -12,7 +12,6 @@ package directives
 // model.Access per section, appended to the scope's Access.Limited.
 
 import (
-	"errors"
 	"sort"
 	"strings"
 
@@ -101,12 +100,12 @@ func applyLimit(b *Builder, d *parser.Directive) error {
 	}
 	words := strings.Fields(d.Raw)
 	if len(words) == 0 {
-		return errors.New(name + " directive requires additional arguments")
+		return apacheErr(name + " directive requires additional arguments")
 	}
 	sel := methodSet{except: except, names: map[string]bool{}}
 	for _, w := range words {
 		if w == "TRACE" && !except {
-			return errors.New("TRACE cannot be controlled by <Limit>, see TraceEnable")
+			return apacheErr("TRACE cannot be controlled by <Limit>, see TraceEnable")
 		}
 		sel.names[limitMethodName(w)] = true
 	}
@@ -116,7 +115,7 @@ func applyLimit(b *Builder, d *parser.Directive) error {
 	if len(st.reqs) > 0 {
 		// authz_core allows it, but the model keeps method limits per
 		// Access, not per Require node; refusing is safer than widening.
-		return errors.New(name + " inside <RequireAll>/<RequireAny>/<RequireNone> is not supported by balancerd; put the <Require*> section inside the " + name + " instead")
+		return apacheErr(name + " inside <RequireAll>/<RequireAny>/<RequireNone> is not supported by balancerd; put the <Require*> section inside the " + name + " instead")
 	}
 	outer := allMethods
 	if n := len(st.limits); n > 0 {
@@ -124,10 +123,10 @@ func applyLimit(b *Builder, d *parser.Directive) error {
 	}
 	eff := outer.intersect(sel)
 	if eff.empty() {
-		return errors.New(name + " directive excludes all methods")
+		return apacheErr(name + " directive excludes all methods")
 	}
 	if eff.equal(outer) {
-		return errors.New(name + " directive specifies methods already excluded")
+		return apacheErr(name + " directive specifies methods already excluded")
 	}
 
 	top := scopeAccess(b, d)

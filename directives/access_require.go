@@ -15,8 +15,6 @@ package directives
 // in.
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/balancerd/balancerd/directives/model"
@@ -69,39 +67,39 @@ func parseRequire(words []string) (*model.RequireNode, error) {
 		words = words[1:]
 	}
 	if len(words) == 0 {
-		return nil, errors.New("Unknown Authz provider: ")
+		return nil, apacheErr("Unknown Authz provider: ")
 	}
 	n.Provider, n.Args = words[0], words[1:]
 	if mod, ok := unsupportedAuthz[n.Provider]; ok {
-		return nil, fmt.Errorf("Require %s: this authorization provider (%s) is not supported by balancerd; ignoring it would change who is let in", n.Provider, mod)
+		return nil, apacheErrf("Require %s: this authorization provider (%s) is not supported by balancerd; ignoring it would change who is let in", n.Provider, mod)
 	}
 	switch n.Provider {
 	case "all":
 		if len(n.Args) != 1 || (!strings.EqualFold(n.Args[0], "granted") && !strings.EqualFold(n.Args[0], "denied")) {
-			return nil, errors.New("Argument for 'Require all' must be 'granted' or 'denied'")
+			return nil, apacheErr("Argument for 'Require all' must be 'granted' or 'denied'")
 		}
 		n.Args = []string{strings.ToLower(n.Args[0])}
 	case "ip":
 		if len(n.Args) == 0 {
-			return nil, errors.New("'require ip' requires an argument")
+			return nil, apacheErr("'require ip' requires an argument")
 		}
 		for _, w := range n.Args {
 			if _, err := model.ParseIPMatch(w); err != nil {
 				if err == model.ErrNotIP {
-					return nil, fmt.Errorf("ip address '%s' appears to be invalid", w)
+					return nil, apacheErrf("ip address '%s' appears to be invalid", w)
 				}
-				return nil, fmt.Errorf("ip address '%s' appears to be invalid: %s", w, err)
+				return nil, apacheErrf("ip address '%s' appears to be invalid: %s", w, err)
 			}
 		}
 	case "method":
 		for _, w := range n.Args {
 			if !standardMethods[w] {
-				return nil, fmt.Errorf("Invalid Method '%s'", w)
+				return nil, apacheErrf("Invalid Method '%s'", w)
 			}
 		}
 	case "host", "forward-dns", "local", "env", "user", "valid-user", "group":
 	default:
-		return nil, fmt.Errorf("Unknown Authz provider: %s", n.Provider)
+		return nil, apacheErrf("Unknown Authz provider: %s", n.Provider)
 	}
 	return n, nil
 }
@@ -135,7 +133,7 @@ func requireKindName(kind string) string {
 // container whose logic is OR (RequireAny, the implicit root, RequireNone).
 func negativeUnderOr(parent *model.RequireNode, what string) error {
 	if parent.Kind == "any" || parent.Kind == "none" {
-		return fmt.Errorf("%s has no effect in %s directive", what, requireKindName(parent.Kind))
+		return apacheErrf("%s has no effect in %s directive", what, requireKindName(parent.Kind))
 	}
 	return nil
 }
@@ -160,7 +158,7 @@ func applyRequireSection(b *Builder, d *parser.Directive) error {
 	kind := strings.ToLower(strings.TrimPrefix(strings.ToLower(d.Name), "require"))
 	name := requireKindName(kind)
 	if strings.TrimSpace(d.Raw) != "" {
-		return errors.New(name + " directive doesn't take additional arguments")
+		return apacheErr(name + " directive doesn't take additional arguments")
 	}
 	n := &model.RequireNode{Kind: kind, Source: authSource(d)}
 	parent := requireParent(b, d)
@@ -175,7 +173,7 @@ func applyRequireSection(b *Builder, d *parser.Directive) error {
 	}
 	// Apache checks the section when it closes, reporting the opener's line.
 	if len(n.Children) == 0 {
-		return errors.New(name + " directive contains no authorization directives")
+		return apacheErr(name + " directive contains no authorization directives")
 	}
 	if kind == "none" {
 		if err := negativeUnderOr(parent, "<RequireNone> directive"); err != nil {
@@ -190,7 +188,7 @@ func applyRequireSection(b *Builder, d *parser.Directive) error {
 			}
 		}
 		if allNeg {
-			return errors.New("AH01624: <RequireAll> directive contains only negative authorization directives")
+			return apacheErr("AH01624: <RequireAll> directive contains only negative authorization directives")
 		}
 	}
 	parent.Children = append(parent.Children, n)

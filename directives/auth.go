@@ -15,7 +15,6 @@ package directives
 // Access.
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -114,7 +113,7 @@ func applyAuthType(b *Builder, d *parser.Directive) error {
 		// Apache accepts any word here; it only matters when a module
 		// answers for it. Digest and Form authentication are not
 		// implemented, and ignoring them would open the resource.
-		return fmt.Errorf("AuthType %s is not supported by balancerd (only Basic); requests would not be authenticated", v)
+		return apacheErrf("AuthType %s is not supported by balancerd (only Basic); requests would not be authenticated", v)
 	default:
 		// Apache accepts an unknown type and then fails every request
 		// that needs authentication with 500; keep it so the runtime can.
@@ -170,9 +169,9 @@ func applyAuthBasicProvider(b *Builder, d *parser.Directive) error {
 		mod, known := authnProviders[p]
 		switch {
 		case !known:
-			return fmt.Errorf("Unknown Authn provider: %s", p)
+			return apacheErrf("Unknown Authn provider: %s", p)
 		case p != "file":
-			return fmt.Errorf("AuthBasicProvider %s (%s) is not supported by balancerd; only 'file' is, and ignoring it would leave the resource unprotected", p, mod)
+			return apacheErrf("AuthBasicProvider %s (%s) is not supported by balancerd; only 'file' is, and ignoring it would leave the resource unprotected", p, mod)
 		}
 		list = append(list, p)
 	}
@@ -187,5 +186,17 @@ func applyAuthMerging(b *Builder, d *parser.Directive) error {
 		scopeAccess(b, d).Merge = v
 		return nil
 	}
-	return errors.New("AuthMerging must be one of: Off | And | Or")
+	return apacheErr("AuthMerging must be one of: Off | And | Or")
 }
+
+// apacheErr returns an Apply error carrying Apache's message verbatim
+// (Apache's messages are capitalised and punctuated as Apache prints them).
+func apacheErr(msg string) error { return authMessage(msg) }
+
+// apacheErrf is apacheErr with formatting.
+func apacheErrf(format string, args ...any) error { return authMessage(fmt.Sprintf(format, args...)) }
+
+// authMessage is an error whose text is Apache's message.
+type authMessage string
+
+func (e authMessage) Error() string { return string(e) }

@@ -11,8 +11,6 @@ package directives
 // header would silently not be set).
 
 import (
-	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -55,7 +53,7 @@ func checkHeaderFormat(v string) error {
 			}
 		}
 		if !strings.ContainsRune(headerFormatTags, rune(v[i])) {
-			return fmt.Errorf("Unrecognized header format %%%c", v[i])
+			return apacheErrf("Unrecognized header format %%%c", v[i])
 		}
 	}
 	return nil
@@ -93,24 +91,24 @@ func parseHeaderRule(directive string, words []string) (model.HeaderRule, error)
 	subs, hasSubs := next()
 	clause, hasClause := next()
 	if len(words) > 0 {
-		return r, errors.New("Too many arguments to directive")
+		return r, apacheErr("Too many arguments to directive")
 	}
 	r.Action = strings.ToLower(action)
 	if !headerActions[r.Action] {
-		return r, errors.New("first argument must be 'add', 'set', 'setifempty', 'append', 'merge', 'unset', 'echo', 'note', 'edit', or 'edit*'.")
+		return r, apacheErr("first argument must be 'add', 'set', 'setifempty', 'append', 'merge', 'unset', 'echo', 'note', 'edit', or 'edit*'.")
 	}
 	switch r.Action {
 	case "edit", "edit*":
 		if !hasSubs {
-			return r, errors.New("Header edit requires a match and a substitution")
+			return r, apacheErr("Header edit requires a match and a substitution")
 		}
 		if _, err := regexp.Compile(value); err != nil {
-			return r, errors.New("Header edit regex could not be compiled")
+			return r, apacheErr("Header edit regex could not be compiled")
 		}
 		r.Replace = subs
 	default:
 		if hasClause {
-			return r, errors.New("Too many arguments to directive")
+			return r, apacheErr("Too many arguments to directive")
 		}
 		clause, hasClause = subs, hasSubs
 	}
@@ -118,7 +116,7 @@ func parseHeaderRule(directive string, words []string) (model.HeaderRule, error)
 	case "unset":
 		if hasValue {
 			if hasClause {
-				return r, errors.New("header unset takes two arguments")
+				return r, apacheErr("header unset takes two arguments")
 			}
 			clause, hasClause = value, true
 			value, hasValue = "", false
@@ -126,20 +124,20 @@ func parseHeaderRule(directive string, words []string) (model.HeaderRule, error)
 	case "echo":
 		if hasValue {
 			if hasClause {
-				return r, errors.New("Header echo takes two arguments")
+				return r, apacheErr("Header echo takes two arguments")
 			}
 			clause, hasClause = value, true
 			value, hasValue = "", false
 		}
 		if !response {
-			return r, errors.New("Header echo only valid on Header directives")
+			return r, apacheErr("Header echo only valid on Header directives")
 		}
 		if _, err := regexp.Compile(hdr); err != nil {
-			return r, errors.New("Header echo regex could not be compiled")
+			return r, apacheErr("Header echo regex could not be compiled")
 		}
 	default:
 		if !hasValue {
-			return r, errors.New("Header requires three arguments")
+			return r, apacheErr("Header requires three arguments")
 		}
 	}
 	if hasClause {
@@ -149,18 +147,18 @@ func parseHeaderRule(directive string, words []string) (model.HeaderRule, error)
 			r.EnvCond = "early"
 		case strings.HasPrefix(lc, "env="):
 			if clause[4:] == "" || clause[4:] == "!" {
-				return r, errors.New("error: missing environment variable name. envclause should be in the form env=envar ")
+				return r, apacheErr("error: missing environment variable name. envclause should be in the form env=envar ")
 			}
 			r.EnvCond = "env=" + clause[4:]
 		case strings.HasPrefix(lc, "expr="):
-			return r, fmt.Errorf("%s: expr= conditions (ap_expr) are not supported by balancerd; use env=VAR", directive)
+			return r, apacheErrf("%s: expr= conditions (ap_expr) are not supported by balancerd; use env=VAR", directive)
 		default:
-			return r, errors.New("Unknown parameter: " + clause)
+			return r, apacheErr("Unknown parameter: " + clause)
 		}
 	}
 	if strings.HasPrefix(value, "expr=") {
 		if !model.SimpleExprString(value[5:]) {
-			return r, fmt.Errorf("%s: expr=%s: balancerd evaluates only string expressions made of text and %%{VAR} references; use %%{VAR}e", directive, value[5:])
+			return r, apacheErrf("%s: expr=%s: balancerd evaluates only string expressions made of text and %%{VAR} references; use %%{VAR}e", directive, value[5:])
 		}
 	} else if r.Action != "edit" && r.Action != "edit*" {
 		if err := checkHeaderFormat(value); err != nil {

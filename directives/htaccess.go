@@ -7,7 +7,6 @@ package directives
 // "/path/.htaccess: <message>".
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -76,14 +75,14 @@ func checkOverrides(ds []*parser.Directive, allow overrideSet) (*parser.Directiv
 			shown = "<" + d.Name
 		}
 		if spec == nil || spec.Section != d.IsSection {
-			return d, errors.New("Invalid command '" + shown + "', perhaps misspelled or defined by a module not included in the server configuration")
+			return d, apacheErr("Invalid command '" + shown + "', perhaps misspelled or defined by a module not included in the server configuration")
 		}
 		name := spec.Name
 		if spec.Section {
 			name = "<" + spec.Name
 		}
 		if !spec.HTAccess || !allow.permits(spec.Override) {
-			return d, errors.New(name + " not allowed here")
+			return d, apacheErr(name + " not allowed here")
 		}
 		if d.IsSection {
 			if bad, err := checkOverrides(d.Block, allow); err != nil {
@@ -158,7 +157,7 @@ func (l *HTAccessLoader) Load(path string, allow []string) (*model.DirConfig, er
 		if os.IsNotExist(err) {
 			return nil, nil
 		}
-		return nil, errors.New(path + ": " + err.Error())
+		return nil, apacheErr(path + ": " + err.Error())
 	}
 	key := strings.Join(allow, " ")
 	if allow == nil {
@@ -177,7 +176,7 @@ func (l *HTAccessLoader) Load(path string, allow []string) (*model.DirConfig, er
 	e = &htEntry{mod: fi.ModTime(), size: fi.Size(), allow: key, dir: dir}
 	for _, d := range diags {
 		if d.Severity == parser.Error {
-			e.dir, e.err = nil, errors.New(path+": "+apacheHTAccessMessage(path, d))
+			e.dir, e.err = nil, apacheErr(path+": "+apacheHTAccessMessage(path, d))
 			break
 		}
 	}

@@ -12,8 +12,6 @@ package directives
 // Server.LogFormats under the empty key.
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/balancerd/balancerd/directives/model"
@@ -52,7 +50,7 @@ func checkLogFormat(f string) error {
 			case c == '{':
 				end := strings.IndexByte(f[i:], '}')
 				if end < 0 {
-					return errors.New("Unrecognized LogFormat directive %{")
+					return apacheErr("Unrecognized LogFormat directive %{")
 				}
 				i += end + 1
 				continue
@@ -60,14 +58,14 @@ func checkLogFormat(f string) error {
 			break
 		}
 		if i >= len(f) {
-			return errors.New("Unrecognized LogFormat directive %")
+			return apacheErr("Unrecognized LogFormat directive %")
 		}
 		if f[i] == '^' && i+2 < len(f) {
 			i += 2 // %{Name}^ti / ^to
 			continue
 		}
 		if !strings.ContainsRune(logFormatLetters, rune(f[i])) {
-			return fmt.Errorf("Unrecognized LogFormat directive %%%c", f[i])
+			return apacheErrf("Unrecognized LogFormat directive %%%c", f[i])
 		}
 	}
 	return nil
@@ -126,13 +124,13 @@ func applyCustomLog(b *Builder, d *parser.Directive) error {
 			switch {
 			case strings.HasPrefix(strings.ToLower(c), "env="):
 				if c[4:] == "" || c[4:] == "!" {
-					return errors.New("missing environment variable name")
+					return apacheErr("missing environment variable name")
 				}
 				cl.EnvCond = "env=" + c[4:]
 			case strings.HasPrefix(strings.ToLower(c), "expr="):
-				return errors.New("CustomLog: expr= conditions (ap_expr) are not supported by balancerd; use env=VAR")
+				return apacheErr("CustomLog: expr= conditions (ap_expr) are not supported by balancerd; use env=VAR")
 			default:
-				return errors.New("error in condition clause")
+				return apacheErr("error in condition clause")
 			}
 		}
 	}
@@ -168,12 +166,12 @@ func applyLogLevel(b *Builder, d *parser.Directive) error {
 		}
 		if !logLevels[strings.ToLower(lvl)] {
 			if hasMod {
-				return fmt.Errorf("%s: %s", a, logLevelMsg)
+				return apacheErrf("%s: %s", a, logLevelMsg)
 			}
-			return errors.New(logLevelMsg)
+			return apacheErr(logLevelMsg)
 		}
 		if hasMod && mod == "" {
-			return fmt.Errorf("Cannot find module %s", mod)
+			return apacheErrf("Cannot find module %s", mod)
 		}
 	}
 	return nil

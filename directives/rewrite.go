@@ -15,8 +15,6 @@ package directives
 // (backreferences, lookaround) are reported as uncompilable.
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -68,7 +66,7 @@ func rewriteConfig(b *Builder) *model.RewriteConfig {
 func applyRewriteEngine(b *Builder, d *parser.Directive) error {
 	v := strings.ToLower(d.Args[0].Value)
 	if v != "on" && v != "off" {
-		return errors.New("RewriteEngine must be On or Off")
+		return apacheErr("RewriteEngine must be On or Off")
 	}
 	rc := rewriteConfig(b)
 	rc.Engine, rc.EngineSet = v == "on", true
@@ -93,7 +91,7 @@ func applyRewriteOptions(b *Builder, d *parser.Directive) error {
 			}
 		}
 		if found == "" {
-			return fmt.Errorf("RewriteOptions: unknown option '%s'", a)
+			return apacheErrf("RewriteOptions: unknown option '%s'", a)
 		}
 		rc.Options = append(rc.Options, found)
 	}
@@ -102,14 +100,14 @@ func applyRewriteOptions(b *Builder, d *parser.Directive) error {
 
 func applyRewriteBase(b *Builder, d *parser.Directive) error {
 	if rewriteServerLevel(b) {
-		return errors.New("RewriteBase: only valid in per-directory config files")
+		return apacheErr("RewriteBase: only valid in per-directory config files")
 	}
 	v := d.Args[0].Value
 	if v == "" {
-		return errors.New("RewriteBase: empty URL not allowed")
+		return apacheErr("RewriteBase: empty URL not allowed")
 	}
 	if v[0] != '/' {
-		return errors.New("RewriteBase: argument is not a valid URL")
+		return apacheErr("RewriteBase: argument is not a valid URL")
 	}
 	return nil
 }
@@ -117,7 +115,7 @@ func applyRewriteBase(b *Builder, d *parser.Directive) error {
 // rewriteFlagList splits "[A,B=c]" into its flags.
 func rewriteFlagList(directive, s string) ([]string, error) {
 	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' || strings.ContainsAny(s, " \t") {
-		return nil, errors.New(directive + ": bad flag delimiters")
+		return nil, apacheErr(directive + ": bad flag delimiters")
 	}
 	return strings.Split(s[1:len(s)-1], ","), nil
 }
@@ -144,13 +142,13 @@ func compileRewriteRegex(directive, pat string, nocase bool) (*regexp.Regexp, er
 			return re, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: cannot compile regular expression '%s'", directive, pat)
+	return nil, apacheErrf("%s: cannot compile regular expression '%s'", directive, pat)
 }
 
 func applyRewriteCond(b *Builder, d *parser.Directive) error {
 	args := d.ArgValues()
 	if len(args) < 2 {
-		return fmt.Errorf("RewriteCond: bad argument line '%s'", d.Raw)
+		return apacheErrf("RewriteCond: bad argument line '%s'", d.Raw)
 	}
 	c := &model.RewriteCond{Source: authSource(d), TestString: args[0]}
 	if len(args) > 2 {
@@ -166,7 +164,7 @@ func applyRewriteCond(b *Builder, d *parser.Directive) error {
 				c.OrNext = true
 			case "nv", "novary":
 			default:
-				return fmt.Errorf("RewriteCond: unknown flag '%s'", f)
+				return apacheErrf("RewriteCond: unknown flag '%s'", f)
 			}
 		}
 	}
@@ -244,7 +242,7 @@ func parseRewriteFlags(list []string) (model.RewriteFlags, error) {
 		case "ne", "noescape":
 			f.NoEscape = true
 		case "n", "next":
-			return f, errors.New("RewriteRule: the N (next) flag is not supported by balancerd")
+			return f, apacheErr("RewriteRule: the N (next) flag is not supported by balancerd")
 		case "nc", "nocase":
 			f.NoCase = true
 		case "p", "proxy":
@@ -268,7 +266,7 @@ func parseRewriteFlags(list []string) (model.RewriteFlags, error) {
 				case val[0] >= '0' && val[0] <= '9':
 					status = atoiPrefix(val)
 					if status < 100 || status > 599 {
-						return f, fmt.Errorf("RewriteRule: invalid HTTP response code '%s' for flag 'R'", val)
+						return f, apacheErrf("RewriteRule: invalid HTTP response code '%s' for flag 'R'", val)
 					}
 				}
 			}
@@ -281,7 +279,7 @@ func parseRewriteFlags(list []string) (model.RewriteFlags, error) {
 			bad = true
 		}
 		if bad {
-			return f, fmt.Errorf("RewriteRule: unknown flag '%s'", key)
+			return f, apacheErrf("RewriteRule: unknown flag '%s'", key)
 		}
 	}
 	return f, nil
@@ -300,7 +298,7 @@ func atoiPrefix(s string) int {
 func applyRewriteRule(b *Builder, d *parser.Directive) error {
 	args := d.ArgValues()
 	if len(args) < 2 {
-		return fmt.Errorf("RewriteRule: bad argument line '%s'", d.Raw)
+		return apacheErrf("RewriteRule: bad argument line '%s'", d.Raw)
 	}
 	r := &model.RewriteRule{Source: authSource(d), Substitution: args[1]}
 	if len(args) > 2 {

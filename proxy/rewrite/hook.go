@@ -1,0 +1,101 @@
+package rewrite
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/balancerd/balancerd/directives/model"
+	"github.com/balancerd/balancerd/proxy"
+)
+
+// Hook adapts the rewrite engine and mod_headers to the proxy's Rewriter
+// and HeaderRules hooks. The zero value is ready; engines are compiled
+// once per RewriteConfig.
+type Hook struct {
+	// Now is the clock for TIME_* variables and cookie expiry; nil means
+	// time.Now.
+	Now func() time.Time
+
+	engines sync.Map // *model.RewriteConfig → *Engine
+}
+
+var (
+	_ proxy.Rewriter    = (*Hook)(nil)
+	_ proxy.HeaderRules = (*Hook)(nil)
+)
+
+func (h *Hook) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// Engine returns the compiled engine of cfg.
+func (h *Hook) Engine(cfg *model.RewriteConfig) *Engine {
+	if e, ok := h.engines.Load(cfg); ok {
+		return e.(*Engine)
+	}
+	e, _ := h.engines.LoadOrStore(cfg, New(cfg))
+	return e.(*Engine)
+}
+
+// Rewrite implements proxy.Rewriter.
+func (h *Hook) Rewrite(r *http.Request, in *proxy.RewriteInput) proxy.RewriteResult {
+	if in.Config == nil || !in.Config.Engine {
+		return proxy.RewriteResult{}
+	}
+	env := map[string]string{}
+	for k, v := range in.Env {
+		env[k] = v
+	}
+	req := FromHTTP(r, env, h.now())
+	req.Path = in.URI
+	if in.Server != nil {
+		req.ServerName, req.ServerPort, req.DocumentRoot = in.Server.ServerName, in.Server.ServerPort, in.Server.DocumentRoot
+	}
+	out := h.Engine(in.Config).Run(req)
+	res := proxy.RewriteResult{Status: out.Status, Location: out.Location, Proxy: out.Proxy, Cookies: out.Cookies, Trace: out.Trace}
+	if out.Changed || out.PassThrough {
+		res.URI = out.Path
+	}
+	if out.RawQuery != r.URL.RawQuery {
+		res.RawQuery, res.QuerySet = out.RawQuery, true
+	}
+	for k, v := range env {
+		if old, ok := in.Env[k]; !ok || old != v {
+			if res.Env == nil {
+				res.Env = map[string]string{}
+			}
+			res.Env[k] = v
+		}
+	}
+	return res
+}
+
+// ApplyRequest implements proxy.HeaderRules (RequestHeader).
+func (h *Hook) ApplyRequest(rules []model.HeaderRule, hdr http.Header, env map[string]string) {
+	ApplyRequest(rules, hdr, &HeaderContext{Env: env, Now: h.now()})
+}
+
+// ApplyResponse implements proxy.HeaderRules (Header). The proxy does not
+// say whether the response came from a backend; a status of 400 or more
+// counts as proxied when the request was balanced (BALANCER_WORKER_NAME is
+// set), else as a locally generated error, to which only "always" rules
+// apply. Callers that know should use ApplyResponseKind.
+func (h *Hook) ApplyResponse(rules []model.HeaderRule, hdr http.Header, env map[string]string, status int, req http.Header) {
+	kind := LocalSuccess
+	if status >= 400 {
+		kind = LocalError
+		if _, ok := env["BALANCER_WORKER_NAME"]; ok {
+			kind = Proxied
+		}
+	}
+	h.ApplyResponseKind(rules, hdr, env, kind, req)
+}
+
+// ApplyResponseKind applies Header rules to a response of a known kind.
+func (h *Hook) ApplyResponseKind(rules []model.HeaderRule, hdr http.Header, env map[string]string, kind ResponseKind, req http.Header) {
+	ApplyResponse(rules, hdr, &HeaderContext{Env: env, Request: req, Now: h.now()}, kind)
+}
