@@ -44,6 +44,12 @@ func TestApacheErrorFormat(t *testing.T) {
 			"AH00526: Syntax error on line 1 of /srv/main.conf:\nInvalid command '\\xef\\xbb\\xbfA', perhaps misspelled or defined by a module not included in the server configuration"},
 		{"-C directive", "A\n", Options{Before: []string{"</Location>"}},
 			"apache2: Syntax error in -C/-c directive: </Location> without matching <Location> section"},
+		{"-C unclosed", "A\n", Options{Before: []string{"<Location /x>"}},
+			"apache2: Syntax error in -C/-c directive: -c/-C directives:1: <Location> was not closed."},
+		{"-c read phase", "A\n", Options{After: []string{"Define a:b"}},
+			"apache2: Syntax error in -C/-c directive: Variable name must not contain ':'"},
+		{"-C processing phase", "A\n", Options{Before: []string{"<Location /x", "</Location>"}},
+			"AH00526: Syntax error on line 1 of -c/-C directives:\n<Location> directive missing closing '>'"},
 		{"warnings only", "A ${NOPE}\n", Options{}, ""},
 	}
 	for _, tt := range tests {

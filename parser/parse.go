@@ -141,6 +141,7 @@ type frame struct {
 	out  *[]*Directive // where children go
 	name string        // name as written (for messages)
 	col  int           // column of the opener's '<'
+	line int           // opener's line, also for -C/-c directives (whose pos is zero)
 	// hint is the first later line indented no deeper than the opener:
 	// where a forgotten closer most likely belongs.
 	hint int
@@ -366,7 +367,7 @@ func (r *reader) opener(fs *fileState, l *logicalLine, o *openNode, s string, at
 	out := fs.out()
 	*out = append(*out, d)
 	_, col := l.pos(0)
-	fs.stack = append(fs.stack, &frame{dir: d, pos: p, out: &d.Block, name: name, col: col})
+	fs.stack = append(fs.stack, &frame{dir: d, pos: p, out: &d.Block, name: name, col: col, line: l.last})
 }
 
 // endOfFile reports sections still open at the end of a file.
@@ -403,8 +404,16 @@ func (r *reader) endOfFile(fs *fileState) {
 		r.res.Diags = append(r.res.Diags, Diagnostic{Pos: f.pos, Severity: Error, Code: "unclosed-section", Directive: label,
 			Message:      fmt.Sprintf("<%s> was not closed. Add </%s> where the section ends, probably %s", label, label, where),
 			IncludedFrom: fs.from, ReadPhase: true,
-			Apache: fmt.Sprintf("%s:%d: <%s> was not closed.", fs.name, f.pos.Line, label)})
+			Apache: fmt.Sprintf("%s:%d: <%s> was not closed.", fs.apacheName(), f.line, label)})
 	}
+}
+
+// apacheName is the file name Apache uses in messages.
+func (fs *fileState) apacheName() string {
+	if fs.noPos {
+		return "-c/-C directives"
+	}
+	return fs.name
 }
 
 func (fs *fileState) displayName() string {
