@@ -123,6 +123,25 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// deadPort returns a port on 127.0.0.1 that refuses connections for the
+// rest of the test: a socket is bound to it but never listens, so no other
+// server (another scenario's backend) can take the port.
+func deadPort(t *testing.T) int {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*syscall.SockaddrInet4).Port
+}
+
 const envHeader = "X-Bal"
 
 // envFormat makes Apache report the BALANCER_* variables in one header.
@@ -152,10 +171,27 @@ func compareWithApache(t *testing.T, scenarios []apScenario) {
 	bin := findApache(t)
 	dir := t.TempDir()
 	mods := "/usr/lib/apache2/modules/"
-	front := freePort(t)
 
-	// One backend per live member; its body is the member URL.
+	// One backend per live member (its body is the member URL); dead
+	// members get a port that refuses connections.
 	urls := make([][]string, len(scenarios))
+	for i, sc := range scenarios {
+		for _, m := range sc.members {
+			var u string
+			if m.dead {
+				u = "http://127.0.0.1:" + strconv.Itoa(deadPort(t))
+			} else {
+				srv := httptest.NewServer(nil)
+				u = srv.URL
+				srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, u) })
+				t.Cleanup(srv.Close)
+			}
+			urls[i] = append(urls[i], u)
+		}
+	}
+	// The front port is chosen after the backends exist, so none of them
+	// can take it between freePort and Apache's bind.
+	front := freePort(t)
 	var conf strings.Builder
 	fmt.Fprintf(&conf, `ServerRoot %[1]s
 PidFile %[1]s/httpd.pid
@@ -176,18 +212,8 @@ MaxRequestWorkers 8
 	fmt.Fprintf(&conf, "Header always set %s %q\n", envHeader, envFormat)
 	for i, sc := range scenarios {
 		fmt.Fprintf(&conf, "<Proxy balancer://s%d>\n", i)
-		for _, m := range sc.members {
-			var u string
-			if m.dead {
-				u = "http://127.0.0.1:" + strconv.Itoa(freePort(t))
-			} else {
-				srv := httptest.NewServer(nil)
-				u = srv.URL
-				srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, u) })
-				t.Cleanup(srv.Close)
-			}
-			urls[i] = append(urls[i], u)
-			fmt.Fprintf(&conf, "  BalancerMember %s", u)
+		for j, m := range sc.members {
+			fmt.Fprintf(&conf, "  BalancerMember %s", urls[i][j])
 			if m.lf != 0 {
 				fmt.Fprintf(&conf, " loadfactor=%d", m.lf)
 			}
@@ -262,6 +288,9 @@ MaxRequestWorkers 8
 					apacheGot = strconv.Itoa(res.StatusCode)
 				}
 				apacheEnv := res.Header.Get(envHeader)
+				if _, ok := res.Header[envHeader]; !ok {
+					t.Fatalf("answer without %s header: port %d is not our apache2 (taken by another process?)", envHeader, front)
+				}
 
 				oursGot, oursEnv := runOurs(b, dead, Request{URL: "balancer://s" + strconv.Itoa(i) + r.path, Cookie: r.cookie})
 				if apacheGot != oursGot || apacheEnv != oursEnv {
