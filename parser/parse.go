@@ -57,15 +57,20 @@ type reader struct {
 	version   [3]int
 	maxLine   int
 	fs        fileSystem
+	// lineCache memoises the parse of short lines that repeat (closers,
+	// "Require all granted", ...); nodes are never modified after parsing
+	// and their offsets are relative to the line text.
+	lineCache map[string]*lineNode
 }
 
 func newReader(opts Options) *reader {
 	r := &reader{
-		opts:    opts,
-		res:     &Result{},
-		defs:    newDefines(),
-		modules: map[string]bool{},
-		maxLine: maxLineLen,
+		opts:      opts,
+		res:       &Result{},
+		defs:      newDefines(),
+		modules:   map[string]bool{},
+		maxLine:   maxLineLen,
+		lineCache: map[string]*lineNode{},
 	}
 	if opts.HTAccess {
 		r.maxLine = maxHTAccessLineLen
@@ -248,7 +253,7 @@ func (r *reader) line(fs *fileState, l *logicalLine) {
 		r.diag(fs.pos(l, u.off), fs.from, Warning, phaseNone, "undefined-variable", "",
 			"AH00111: Config variable ${"+u.name+"} is not defined", " (the text is kept literally; define it with Define or in the environment)")
 	}
-	node, err := parseLine(s)
+	node, err := r.parseLine(s)
 	if err != nil { // cannot happen: the grammar accepts every lexLine output
 		r.diag(fs.pos(l, 0), fs.from, Error, phaseNone, "syntax", "", "", "internal parser error: "+err.Error())
 		return
@@ -267,6 +272,27 @@ func (r *reader) line(fs *fileState, l *logicalLine) {
 		}
 		r.directive(fs, d)
 	}
+}
+
+// Bounds of the line cache.
+const (
+	maxCachedLine  = 128
+	maxCachedLines = 4096
+)
+
+// parseLine parses one line through the cache.
+func (r *reader) parseLine(s string) (*lineNode, error) {
+	if len(s) > maxCachedLine {
+		return parseLine(s)
+	}
+	if n, ok := r.lineCache[s]; ok {
+		return n, nil
+	}
+	n, err := parseLine(s)
+	if err == nil && len(r.lineCache) < maxCachedLines {
+		r.lineCache[s] = n
+	}
+	return n, err
 }
 
 // args tokenises raw (which starts at offset base of the substituted line).
