@@ -203,3 +203,13 @@ func rawDo(t testing.TB, base, raw string) *http.Response {
 func rawGet(t testing.TB, base, target, host string) *http.Response {
 	return rawDo(t, base, "GET "+target+" HTTP/1.1\r\nHost: "+host+"\r\nConnection: close\r\n\r\n")
 }
+
+func dialRaw(t testing.TB, base string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}

@@ -150,6 +150,7 @@ type timeoutConn struct {
 	net.Conn
 	timeout time.Duration
 	check   atomic.Bool // next read starts a response
+	tunnel  atomic.Bool // a 101 was received: raw bytes from now on
 	pending []byte      // synthesised bytes not yet returned (reader only)
 }
 
@@ -166,11 +167,15 @@ func (c *timeoutConn) Read(b []byte) (int, error) {
 		_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
 	}
 	n, err := c.Conn.Read(b)
-	if n > 0 && c.check.Swap(false) && !statusLinePrefix(b[:n]) {
-		c.pending = append(append(make([]byte, 0, len(http09Head)+n), http09Head...), b[:n]...)
-		m := copy(b, c.pending)
-		c.pending = c.pending[m:]
-		return m, nil
+	if n > 0 && c.check.Swap(false) {
+		if n >= 12 && string(b[:7]) == "HTTP/1." && string(b[8:12]) == " 101" {
+			c.tunnel.Store(true)
+		} else if !statusLinePrefix(b[:n]) {
+			c.pending = append(append(make([]byte, 0, len(http09Head)+n), http09Head...), b[:n]...)
+			m := copy(b, c.pending)
+			c.pending = c.pending[m:]
+			return m, nil
+		}
 	}
 	return n, err
 }
@@ -187,7 +192,9 @@ func statusLinePrefix(p []byte) bool {
 }
 
 func (c *timeoutConn) Write(b []byte) (int, error) {
-	c.check.Store(true)
+	if !c.tunnel.Load() {
+		c.check.Store(true)
+	}
 	if c.timeout > 0 {
 		d := time.Now().Add(c.timeout)
 		_ = c.Conn.SetWriteDeadline(d)
