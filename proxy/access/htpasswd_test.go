@@ -135,10 +135,13 @@ func FuzzParsePasswdFile(f *testing.F) {
 			if strings.Contains(e.User, ":") || strings.Contains(e.Hash, ":") {
 				t.Fatalf("field with colon: %+v", e)
 			}
-			v, _ := ParseHash(e.Hash)
-			if len(e.Hash) < 200 {
-				_ = v.MatchesPassword("x")
+			v, ok := ParseHash(e.Hash)
+			// bcrypt and SHA-crypt costs come from the file; a fuzzed
+			// cost would make one comparison take hours.
+			if !ok || strings.HasPrefix(e.Hash, "$2") || strings.Contains(e.Hash, "rounds=") {
+				continue
 			}
+			_ = v.MatchesPassword("x")
 		}
 	})
 }
