@@ -31,8 +31,11 @@ type HeaderContext struct {
 type ResponseKind int
 
 // Response kinds: Apache applies "onsuccess" rules (the default table) to
-// proxied responses of any status and to local 2xx/3xx responses;
-// "always" rules apply to every response (spec 4.9).
+// proxied responses of any status and to 2xx responses of local handlers
+// (balancer-manager); "always" rules apply to every response (spec 4.9).
+// Everything Apache generates through its error path is LocalError: 4xx/5xx
+// pages and mod_rewrite's redirects (verified on 2.4.67: "Header set" is
+// absent from a [R] redirect, "Header always set" present).
 const (
 	Proxied ResponseKind = iota
 	LocalSuccess
@@ -314,4 +317,41 @@ func exprVar(name string, ctx *HeaderContext) string {
 	}
 	v, _ := ctxEnv(ctx, name)
 	return v
+}
+
+// FinishResponse builds a response's final headers the way Apache does:
+// the "error headers" table (err_headers_out: mod_rewrite's [CO=] cookies
+// and "Header always" rules) is overlaid before the normal table
+// (headers_out: the backend's or handler's headers and "Header onsuccess"
+// rules). For a locally generated error the normal table is replaced by
+// the error table first (ap_send_error_response), so "always" rules then
+// see only what was already there. h holds the normal headers on entry
+// and the final headers on return.
+func FinishResponse(h http.Header, cookies []string, rules []model.HeaderRule, ctx *HeaderContext, kind ResponseKind) {
+	var always, onsuccess []model.HeaderRule
+	for _, r := range rules {
+		if r.Condition == "always" {
+			always = append(always, r)
+		} else {
+			onsuccess = append(onsuccess, r)
+		}
+	}
+	errTable := http.Header{}
+	if kind == LocalError {
+		// headers_out becomes the old err_headers_out (the cookies);
+		// err_headers_out starts empty.
+		for _, c := range cookies {
+			h.Add("Set-Cookie", c)
+		}
+		ApplyResponse(always, errTable, ctx, kind)
+	} else {
+		for _, c := range cookies {
+			errTable.Add("Set-Cookie", c)
+		}
+		ApplyResponse(always, errTable, ctx, kind)
+		ApplyResponse(onsuccess, h, ctx, kind)
+	}
+	for k, vs := range errTable {
+		h[k] = append(append([]string(nil), vs...), h[k]...)
+	}
 }

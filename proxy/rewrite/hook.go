@@ -80,13 +80,14 @@ func (h *Hook) ApplyRequest(rules []model.HeaderRule, hdr http.Header, env map[s
 }
 
 // ApplyResponse implements proxy.HeaderRules (Header). The proxy does not
-// say whether the response came from a backend; a status of 400 or more
+// say whether the response came from a backend; a status of 300 or more
 // counts as proxied when the request was balanced (BALANCER_WORKER_NAME is
-// set), else as a locally generated error, to which only "always" rules
-// apply. Callers that know should use ApplyResponseKind.
+// set), else as locally generated (error page or rewrite redirect), to
+// which only "always" rules apply. Callers that know should use
+// ApplyResponseKind, or FinishResponse for Apache's header order.
 func (h *Hook) ApplyResponse(rules []model.HeaderRule, hdr http.Header, env map[string]string, status int, req http.Header) {
 	kind := LocalSuccess
-	if status >= 400 {
+	if status >= 300 {
 		kind = LocalError
 		if _, ok := env["BALANCER_WORKER_NAME"]; ok {
 			kind = Proxied
