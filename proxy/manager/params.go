@@ -51,6 +51,9 @@ func unhex(c byte) byte {
 // (apr_table_set). allowed, when non-nil, lists the only keys kept.
 func parseParams(input string, allowed []string) map[string]string {
 	out := map[string]string{}
+	if i := strings.IndexByte(input, 0); i >= 0 {
+		input = input[:i] // Apache parses a C string: a NUL ends the input
+	}
 	for _, item := range strings.Split(input, "&") {
 		if item == "" {
 			continue
