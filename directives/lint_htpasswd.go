@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/balancerd/balancerd/parser"
@@ -92,13 +93,13 @@ func CheckHTPasswd(data []byte) []HTPasswdFinding {
 		switch ClassifyHash(hash) {
 		case HashPlaintext:
 			out = append(out, HTPasswdFinding{n, parser.Error, "htpasswd-plaintext",
-				fmt.Sprintf("the password of user %q is not hashed; Apache on Unix never accepts plaintext entries, so this user cannot log in; run `htpasswd -B FILE %s`", user, user)})
+				fmt.Sprintf("the password of user %q is not hashed; Apache on Unix never accepts plaintext entries, so this user cannot log in; run `htpasswd -B FILE %s`", user, shellWord(user))})
 		case HashSSHA:
 			out = append(out, HTPasswdFinding{n, parser.Error, "htpasswd-unsupported-hash",
-				fmt.Sprintf("user %q has a {SSHA} hash, which Apache does not accept (the user cannot log in there); run `htpasswd -B FILE %s`", user, user)})
+				fmt.Sprintf("user %q has a {SSHA} hash, which Apache does not accept (the user cannot log in there); run `htpasswd -B FILE %s`", user, shellWord(user))})
 		case HashDES:
 			out = append(out, HTPasswdFinding{n, parser.Error, "htpasswd-unverifiable",
-				fmt.Sprintf("user %q has a DES crypt hash (only 8 password characters count), which balancerd cannot verify; run `htpasswd -B FILE %s`", user, user)})
+				fmt.Sprintf("user %q has a DES crypt hash (only 8 password characters count), which balancerd cannot verify; run `htpasswd -B FILE %s`", user, shellWord(user))})
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -155,4 +156,15 @@ func (l *linter) checkUserFile(p string, at parser.Pos, directive string) {
 		}
 		l.report(f.Severity, f.Code, pos, "", "%s", msg)
 	}
+}
+
+// shellWord returns s as a word safe to show in a suggested command: as is
+// when it is plain printable text, else quoted.
+func shellWord(s string) string {
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || strings.ContainsRune("'\"\\`$;&|<>()*?", r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -484,4 +485,39 @@ func TestLintCodesCatalogue(t *testing.T) {
 			t.Errorf("LintCodes lists %q but no rule reports it", c)
 		}
 	}
+}
+
+func FuzzCheckHTPasswd(f *testing.F) {
+	for _, s := range []string{"admin:$2y$05$vw2QFSwe1ssmXiX.XDlok.EjwFrVXcA/amrcdo2w.m8RSG53TgLLq\n", "a:secretpassword\n# c\n\n b:YYVtR4wqqmHRg:x\n", "nocolon\n", ":x\n", "a:b\na:c\n"} {
+		f.Add([]byte(s))
+	}
+	// Message templates may contain words that also appear in an input
+	// ("password"); only text absent from the source can be a leak.
+	src, err := os.ReadFile("lint_htpasswd.go")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lines := strings.Count(string(data), "\n") + 1
+		for _, fd := range CheckHTPasswd(data) {
+			if fd.Line < 0 || fd.Line > lines+1 || fd.Code == "" || fd.Message == "" {
+				t.Fatalf("bad finding %+v for %q", fd, data)
+			}
+			// Never echo a password or hash: no 8+ byte field of the
+			// input after a ':' may appear in a message, once the user
+			// names (which messages do show) are removed.
+			msg := fd.Message
+			for _, l := range strings.Split(string(data), "\n") {
+				if user, _, ok := strings.Cut(strings.TrimSpace(l), ":"); ok && user != "" {
+					msg = strings.ReplaceAll(strings.ReplaceAll(msg, strconv.Quote(user), ""), user, "")
+				}
+			}
+			for _, l := range strings.Split(string(data), "\n") {
+				_, secret, ok := strings.Cut(strings.TrimSpace(l), ":")
+				if ok && len(secret) >= 8 && !strings.Contains(string(src), secret) && strings.Contains(msg, secret) {
+					t.Fatalf("message leaks %q: %s", secret, fd.Message)
+				}
+			}
+		}
+	})
 }
