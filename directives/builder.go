@@ -47,6 +47,8 @@ type Builder struct {
 	// proxy is mod_proxy's per-build state (workers, sharing).
 	proxy *proxyState
 	opts  LoadOptions
+	// loadedSoFar are the modules of the LoadModule lines applied so far.
+	loadedSoFar map[string]bool
 	// suggestions caches did-you-mean answers by lowercase name.
 	suggestions map[string]string
 	// prev is the previous sibling of the directive being applied.

@@ -297,6 +297,15 @@ func applyNameVirtualHost(b *Builder, d *parser.Directive) error {
 
 func applyLoadModule(b *Builder, d *parser.Directive) error {
 	id, file := d.Args[0].Value, d.Args[1].Value
+	if b.loadedSoFar == nil {
+		b.loadedSoFar = map[string]bool{}
+	}
+	if b.loadedSoFar[id] {
+		// Already loaded: Apache skips the line (AH01574, reported by the
+		// parser) without looking at the file.
+		return nil
+	}
+	b.loadedSoFar[id] = true
 	full := b.resolvePath(file)
 	base := moduleFileFor(file)
 	m := StandardModule(id)

@@ -84,10 +84,6 @@ func applyProxySection(b *Builder, d *parser.Directive) error {
 				return err
 			}
 		}
-	} else if re == nil && path != "" && !validBalancerName(path) {
-		if _, err := b.proxyWorker(path, d); err != nil {
-			return err
-		}
 	} else if validBalancerName(path) {
 		b.balancer(path, d, false)
 	}

@@ -94,12 +94,21 @@ func sandboxCopy(t *testing.T, src, dst, sandbox string) {
 	}
 }
 
-// allModulesBefore loads every standard module, as the corpus wrapper
-// loaded Debian's modules plus every module each file needs.
-func allModulesBefore() []string {
+var loadModuleRE = regexp.MustCompile(`(?im)^\s*LoadModule\s+(\S+)`)
+
+// modulesBefore loads every standard module except those the given
+// configuration texts load themselves, as the corpus wrapper loaded
+// Debian's modules plus every module each file needs.
+func modulesBefore(texts ...string) []string {
+	own := map[string]bool{}
+	for _, t := range texts {
+		for _, m := range loadModuleRE.FindAllStringSubmatch(t, -1) {
+			own[m[1]] = true
+		}
+	}
 	var out []string
 	for _, m := range standardModules {
-		if m.File == "" || m.File == "mod_mpm_prefork.so" || m.File == "mod_mpm_worker.so" {
+		if m.File == "" || m.File == "mod_mpm_prefork.so" || m.File == "mod_mpm_worker.so" || own[m.ID] {
 			continue
 		}
 		out = append(out, "LoadModule "+m.ID+" /usr/lib/apache2/modules/"+m.File)
@@ -119,8 +128,14 @@ func loadRealconf(t *testing.T, name string) (string, parser.Diagnostics) {
 	corpus := filepath.Join(realconfDir, "corpus")
 	base := strings.TrimSuffix(name, ".conf")
 	inc := filepath.Join(corpus, base+".inc")
-	var before []string
-	before = append(before, allModulesBefore()...)
+	texts := []string{readText(filepath.Join(corpus, name))}
+	filepath.Walk(inc, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			texts = append(texts, readText(p))
+		}
+		return nil
+	})
+	before := modulesBefore(texts...)
 	if _, err := os.Stat(inc); err == nil {
 		filepath.Walk(inc, func(p string, fi os.FileInfo, err error) error {
 			if err != nil || fi.IsDir() {
@@ -182,4 +197,9 @@ func TestRealconfVerdicts(t *testing.T) {
 			}
 		})
 	}
+}
+
+func readText(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
 }

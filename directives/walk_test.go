@@ -9,39 +9,7 @@ import (
 
 // Messages verified with apache2 -t (2.4, Debian), see spec 1.6 and 1.9.
 func TestWalkErrors(t *testing.T) {
-	runDiagCases(t, parser.Error, []diagCase{
-		{"unknown", "NoSuchDirective on\n", 1, "Invalid command 'NoSuchDirective', perhaps misspelled or defined by a module not included in the server configuration", false},
-		{"did you mean", "ProxyPasss /a http://b\n", 1, "Invalid command 'ProxyPasss', perhaps misspelled or defined by a module not included in the server configuration (did you mean 'ProxyPass'?)", false},
-		{"case-insensitive name", "proxypass /a http://b\nPROXYREQUESTS off\n", 0, "", false},
-		{"third-party directive", "\nJkMount /* worker1\n", 2, "Invalid command 'JkMount', perhaps misspelled or defined by a module not included in the server configuration", true},
-		{"unknown section", "<Foo x>\n</Foo>\n", 1, "Invalid command '<Foo', perhaps misspelled or defined by a module not included in the server configuration", true},
-		{"not allowed in location", "<Location /x>\nServerName x\n</Location>\n", 2, "ServerName not allowed in <Location> context", false},
-		{"not allowed here", "Require all granted\n", 1, "Require not allowed here", false},
-		{"not allowed in vhost", "<VirtualHost *:80>\nRequire all granted\n</VirtualHost>\n", 2, "Require not allowed in <VirtualHost> context", false},
-		{"access_compat lowercase", "Order allow,deny\n", 1, "order not allowed here", false},
-		{"listen in vhost", "<VirtualHost *:80>\nListen 80\n</VirtualHost>\n", 2, "Listen cannot occur within <VirtualHost> section", false},
-		{"listen in location", "<Location /x>\nListen 80\n</Location>\n", 2, "Listen not allowed in <Location> context", false},
-		{"proxypass in directory", "<Directory /x>\nProxyPass /a http://b\n</Directory>\n", 2, "ProxyPass cannot occur within <Directory> section", false},
-		{"proxypass in files", "<Files x>\nProxyPass /a http://b\n</Files>\n", 2, "ProxyPass cannot occur within <Files> section", false},
-		{"proxypass in if in location", "<Location /x>\n<If \"true\">\nProxyPass http://x\n</If>\n</Location>\n", 3, "ProxyPass cannot occur within <If> section", false},
-		{"proxypass in limit", "<Location /x>\n<Limit GET>\nProxyPass http://x\n</Limit>\n</Location>\n", 3, "ProxyPass cannot occur within <Limit> or <LimitExcept> section", false},
-		{"servername in limit", "<Directory /x>\n<Limit GET>\nServerName x\n</Limit>\n</Directory>\n", 3, "ServerName not allowed in <Limit> context", false},
-		{"servername in if", "<Location /x>\n<If \"true\">\nServerName x\n</If>\n</Location>\n", 3, "ServerName not allowed in <If> context", false},
-		{"files in location", "<Location /x>\n<Files x>\n</Files>\n</Location>\n", 2, "<Files> cannot occur within <Location> section", false},
-		{"location in location", "<Location /x>\n<Location /y>\n</Location>\n</Location>\n", 2, "<Location not allowed in <Location> context", false},
-		{"location in directory", "<Directory /x>\n<Location /x>\n</Location>\n</Directory>\n", 2, "<Location not allowed in <Directory> context", false},
-		{"proxy in location", "<Location /x>\n<Proxy *>\n</Proxy>\n</Location>\n", 2, "<Proxy not allowed in <Location> context", false},
-		{"vhost in vhost", "<VirtualHost *:80>\n<VirtualHost *:81>\n</VirtualHost>\n</VirtualHost>\n", 2, "<VirtualHost> cannot occur within <VirtualHost> section", false},
-		{"take1 empty", "ServerName \"\"\n", 1, "ServerName takes one argument, The hostname and port of the server", false},
-		{"take1 extra", "SetHandler a b\n", 1, "SetHandler takes one argument, a handler name that overrides any other configured handler", false},
-		{"flag", "KeepAlive maybe\n", 1, "KeepAlive must be On or Off", false},
-		{"flag missing", "ProxyRequests\n", 1, "ProxyRequests must be On or Off", false},
-		{"take123", "ProxyPassReverse\n", 1, "ProxyPassReverse takes one, two or three arguments, a virtual path and a URL for reverse proxy behaviour", false},
-		{"take23", "ProxyPassReverseCookieDomain a\n", 1, "ProxyPassReverseCookieDomain takes two or three arguments, Domain rewrite rule for proxying cookies", false},
-		{"take2", "ErrorDocument 404\n", 1, "ErrorDocument takes two arguments, Change responses for HTTP errors", false},
-		{"unsupported ldap", "<Location /x>\nAuthLDAPURL ldap://x/\n</Location>\n", 2, "AuthLDAPURL (authnz_ldap_module) is not supported by balancerd", true},
-		{"flag ignores extra words", "KeepAlive on off\n", 0, "", false},
-	})
+	runDiagCases(t, parser.Error, walkErrorCases)
 }
 
 func TestIgnoredWarnsOncePerName(t *testing.T) {
@@ -128,4 +96,39 @@ func TestRegistryShape(t *testing.T) {
 	if s := Lookup("ProxyPass"); s.Support != Implemented || s.Apply == nil {
 		t.Errorf("ProxyPass not implemented")
 	}
+}
+
+// walkErrorCases are checked against real Apache by TestTablesAgreeWithApache.
+var walkErrorCases = []diagCase{
+	{"unknown", "NoSuchDirective on\n", 1, "Invalid command 'NoSuchDirective', perhaps misspelled or defined by a module not included in the server configuration", false},
+	{"did you mean", "ProxyPasss /a http://b\n", 1, "Invalid command 'ProxyPasss', perhaps misspelled or defined by a module not included in the server configuration (did you mean 'ProxyPass'?)", false},
+	{"case-insensitive name", "proxypass /a http://b\nPROXYREQUESTS off\n", 0, "", false},
+	{"third-party directive", "\nJkMount /* worker1\n", 2, "Invalid command 'JkMount', perhaps misspelled or defined by a module not included in the server configuration", true},
+	{"unknown section", "<Foo x>\n</Foo>\n", 1, "Invalid command '<Foo', perhaps misspelled or defined by a module not included in the server configuration", true},
+	{"not allowed in location", "<Location /x>\nServerName x\n</Location>\n", 2, "ServerName not allowed in <Location> context", false},
+	{"not allowed here", "Require all granted\n", 1, "Require not allowed here", false},
+	{"not allowed in vhost", "<VirtualHost *:80>\nRequire all granted\n</VirtualHost>\n", 2, "Require not allowed in <VirtualHost> context", false},
+	{"access_compat lowercase", "Order allow,deny\n", 1, "order not allowed here", false},
+	{"listen in vhost", "<VirtualHost *:80>\nListen 80\n</VirtualHost>\n", 2, "Listen cannot occur within <VirtualHost> section", false},
+	{"listen in location", "<Location /x>\nListen 80\n</Location>\n", 2, "Listen not allowed in <Location> context", false},
+	{"proxypass in directory", "<Directory /x>\nProxyPass /a http://b\n</Directory>\n", 2, "ProxyPass cannot occur within <Directory> section", false},
+	{"proxypass in files", "<Files x>\nProxyPass /a http://b\n</Files>\n", 2, "ProxyPass cannot occur within <Files> section", false},
+	{"proxypass in if in location", "<Location /x>\n<If \"true\">\nProxyPass http://x\n</If>\n</Location>\n", 3, "ProxyPass cannot occur within <If> section", false},
+	{"proxypass in limit", "<Location /x>\n<Limit GET>\nProxyPass http://x\n</Limit>\n</Location>\n", 3, "ProxyPass cannot occur within <Limit> or <LimitExcept> section", false},
+	{"servername in limit", "<Directory /x>\n<Limit GET>\nServerName x\n</Limit>\n</Directory>\n", 3, "ServerName not allowed in <Limit> context", false},
+	{"servername in if", "<Location /x>\n<If \"true\">\nServerName x\n</If>\n</Location>\n", 3, "ServerName not allowed in <If> context", false},
+	{"files in location", "<Location /x>\n<Files x>\n</Files>\n</Location>\n", 2, "<Files> cannot occur within <Location> section", false},
+	{"location in location", "<Location /x>\n<Location /y>\n</Location>\n</Location>\n", 2, "<Location not allowed in <Location> context", false},
+	{"location in directory", "<Directory /x>\n<Location /x>\n</Location>\n</Directory>\n", 2, "<Location not allowed in <Directory> context", false},
+	{"proxy in location", "<Location /x>\n<Proxy *>\n</Proxy>\n</Location>\n", 2, "<Proxy not allowed in <Location> context", false},
+	{"vhost in vhost", "<VirtualHost *:80>\n<VirtualHost *:81>\n</VirtualHost>\n</VirtualHost>\n", 2, "<VirtualHost> cannot occur within <VirtualHost> section", false},
+	{"take1 empty", "ServerName \"\"\n", 1, "ServerName takes one argument, The hostname and port of the server", false},
+	{"take1 extra", "SetHandler a b\n", 1, "SetHandler takes one argument, a handler name that overrides any other configured handler", false},
+	{"flag", "KeepAlive maybe\n", 1, "KeepAlive must be On or Off", false},
+	{"flag missing", "ProxyRequests\n", 1, "ProxyRequests must be On or Off", false},
+	{"take123", "ProxyPassReverse\n", 1, "ProxyPassReverse takes one, two or three arguments, a virtual path and a URL for reverse proxy behaviour", false},
+	{"take23", "ProxyPassReverseCookieDomain a\n", 1, "ProxyPassReverseCookieDomain takes two or three arguments, Domain rewrite rule for proxying cookies", false},
+	{"take2", "ErrorDocument 404\n", 1, "ErrorDocument takes two arguments, Change responses for HTTP errors", false},
+	{"unsupported ldap", "<Location /x>\nAuthLDAPURL ldap://x/\n</Location>\n", 2, "AuthLDAPURL (authnz_ldap_module) is not supported by balancerd", true},
+	{"flag ignores extra words", "KeepAlive on off\n", 0, "", false},
 }

@@ -1,0 +1,111 @@
+package directives
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// apache2Binary finds Debian's apache2, or skips (fails with
+// BALANCERD_REQUIRE_APACHE=1).
+func apache2Binary(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("apache2"); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/sbin/apache2"); err == nil {
+		return "/usr/sbin/apache2"
+	}
+	if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
+		t.Fatal("apache2 not found and BALANCERD_REQUIRE_APACHE=1")
+	}
+	t.Skip("apache2 not installed")
+	return ""
+}
+
+// notApacheText are table cases whose message is balancerd's own (a
+// deliberate deviation or an addition), not Apache's.
+var notApacheText = map[string]bool{
+	"did you mean":     true, // Apache gives no suggestion
+	"unsupported ldap": true, // Apache accepts it; balancerd refuses
+	"if with access":   true, // Apache evaluates <If>; balancerd refuses
+	// A standard module is accepted under any ServerRoot (the Docker
+	// image's modules/ does not exist here); Apache opens the file.
+	"loadmodule standard relative path": true,
+}
+
+var syntaxErrRE = regexp.MustCompile(`Syntax error on line (\d+) of [^:]+:(?: (.*))?$`)
+
+// apacheCheck runs apache2 -t on a base config (every module loaded)
+// followed by src; it returns the error line relative to src and the
+// message, or 0 and "" for Syntax OK.
+func apacheCheck(t *testing.T, bin, src string) (int, string) {
+	t.Helper()
+	dir := t.TempDir()
+	var base strings.Builder
+	fmt.Fprintf(&base, "ServerRoot %s\nPidFile %s/pid\nErrorLog %s/error.log\nMutex file:%s\nServerName apache.test\n", dir, dir, dir, dir)
+	// Modules the snippet loads itself are left out (so its LoadModule
+	// lines are really attempted), except mod_proxy, which the other
+	// proxy modules of the base need.
+	for _, l := range modulesBefore(strings.ReplaceAll(src, "LoadModule proxy_module", "")) {
+		base.WriteString(l + "\n")
+	}
+	offset := strings.Count(base.String(), "\n")
+	conf := filepath.Join(dir, "t.conf")
+	if err := os.WriteFile(conf, []byte(base.String()+src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command(bin, "-f", conf, "-t").CombinedOutput()
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	for i, l := range lines {
+		m := syntaxErrRE.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		msg := m[2]
+		if msg == "" && i+1 < len(lines) {
+			msg = lines[i+1]
+		}
+		msg = strings.ReplaceAll(msg, dir+"/", "")
+		return n - offset, msg
+	}
+	return 0, ""
+}
+
+// TestTablesAgreeWithApache runs every error-table case of the walker,
+// core and mod_proxy tests through the real apache2 -t: the line and
+// message the tables expect must be Apache's.
+func TestTablesAgreeWithApache(t *testing.T) {
+	bin := apache2Binary(t)
+	var all []diagCase
+	all = append(all, walkErrorCases...)
+	all = append(all, coreErrorCases...)
+	all = append(all, proxyErrorCases...)
+	for _, c := range all {
+		if notApacheText[c.name] {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			line, msg := apacheCheck(t, bin, c.src)
+			if line != c.line {
+				t.Fatalf("Apache: line %d %q; table expects line %d %q", line, msg, c.line, c.msg)
+			}
+			if c.line == 0 {
+				return
+			}
+			if c.prefix {
+				if !strings.HasPrefix(msg, c.msg) && !strings.HasPrefix(c.msg, msg) {
+					t.Errorf("Apache: %q; table expects prefix %q", msg, c.msg)
+				}
+			} else if msg != c.msg {
+				t.Errorf("Apache: %q; table expects %q", msg, c.msg)
+			}
+		})
+	}
+}
