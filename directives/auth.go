@@ -106,7 +106,8 @@ func applyAuthType(b *Builder, d *parser.Directive) error {
 	a := scopeAccess(b, d)
 	switch strings.ToLower(v) {
 	case "none":
-		a.AuthType = ""
+		// Kept as "None" so that it overrides an inherited AuthType.
+		a.AuthType = "None"
 	case "basic":
 		a.AuthType = "Basic"
 	case "digest", "form":

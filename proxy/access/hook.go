@@ -31,7 +31,37 @@ type Hook struct {
 	// denied ..."); nil discards them. Secrets are never part of them.
 	Logf func(r *http.Request, format string, args ...any)
 
-	once sync.Once
+	once     sync.Once
+	mu       sync.Mutex
+	policies map[policyKey]*Policy
+}
+
+// policyKey identifies a list of up to 8 access levels by identity.
+type policyKey [8]*model.Access
+
+// policy returns the compiled policy of accs, cached by the identity of
+// the levels (the model is immutable once built).
+func (h *Hook) policy(accs []*model.Access) *Policy {
+	if len(accs) > len(policyKey{}) {
+		return Compile(accs...)
+	}
+	var k policyKey
+	copy(k[:], accs)
+	h.mu.Lock()
+	p, ok := h.policies[k]
+	h.mu.Unlock()
+	if ok {
+		return p
+	}
+	p = Compile(accs...)
+	h.mu.Lock()
+	// Edited .htaccess files bring new levels; keep the cache bounded.
+	if h.policies == nil || len(h.policies) >= 4096 {
+		h.policies = map[policyKey]*Policy{}
+	}
+	h.policies[k] = p
+	h.mu.Unlock()
+	return p
 }
 
 var _ proxy.AccessChecker = (*Hook)(nil)
@@ -54,7 +84,7 @@ func (h *Hook) Check(r *http.Request, in *proxy.AccessInput) proxy.AccessResult 
 			accs = append(accs, d.Access)
 		}
 	}
-	p := Compile(accs...)
+	p := h.policy(accs)
 	if p.Empty() {
 		return proxy.AccessResult{}
 	}

@@ -206,7 +206,10 @@ func Compile(levels ...*model.Access) *Policy {
 			continue
 		}
 		p.hasAnyAccess = true
-		if a.AuthType != "" {
+		switch {
+		case strings.EqualFold(a.AuthType, "None"):
+			p.AuthType = "" // AuthType None clears an inherited type
+		case a.AuthType != "":
 			p.AuthType = a.AuthType
 		}
 		if a.AuthName != "" {

@@ -422,3 +422,24 @@ func FuzzParseParams(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkPage(b *testing.B) {
+	cfg := &model.Balancer{Name: "balancer://mycluster", LBMethod: "byrequests", StickySep: ".", MaxAttempts: -1}
+	for _, u := range []string{"http://127.0.0.1:38778", "http://127.0.0.1:38779"} {
+		w, _ := balancer.NormalizeWorkerURL(u)
+		w.Params.LoadFactor = 100
+		cfg.Members = append(cfg.Members, w)
+	}
+	bal := balancer.NewRegistry(nil).Balancer(cfg)
+	f := &fixture{mgr: &Manager{}, view: &View{Balancers: []*balancer.Balancer{bal}, ID: "p1"}}
+	req := httptest.NewRequest("GET", "/balancer-manager", nil)
+	req.Host = "127.0.0.1:38777"
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		f.mgr.ServeHTTP(w, req, f.view)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
