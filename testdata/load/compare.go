@@ -1,7 +1,7 @@
 //go:build ignore
 
 // Command compare is balancerd's load comparison with Apache httpd: two
-// recording backends, then Apache (event MPM) and balancerd in turn, both
+// recording backends, then Apache (event MPM) and balancerd side by side (loads alternate), both
 // serving the same vhost file (the seed's, testdata/conformance/01-seed),
 // measured with wrk. See README.md in this directory.
 //
@@ -45,11 +45,14 @@ var loads = []load{
 }
 
 type result struct {
-	rps     float64
-	p99     time.Duration
-	non2xx  string
-	errs    string
-	failure string
+	// backendConns counts the connections the backends accepted during
+	// the run (connection reuse towards the backends).
+	backendConns int
+	rps          float64
+	p99          time.Duration
+	non2xx       string
+	errs         string
+	failure      string
 }
 
 func main() {
@@ -92,6 +95,7 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
 	}
 
 	rec := &harness.Recorder{}
+	var backends []*harness.Backend
 	var vars = harness.Vars{"SCENARIO_DIR": filepath.Dir(vhost)}
 	for _, name := range []string{"http1", "http2"} {
 		b := &harness.Backend{Name: name, Silent: true, Rules: []harness.Rule{{
@@ -102,6 +106,7 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
 			return err
 		}
 		defer b.Close()
+		backends = append(backends, b)
 		vars[harness.VarName(name)] = b.Addr()
 		vars[harness.VarName(name)+"_PORT"] = strconv.Itoa(b.Port())
 	}
@@ -129,7 +134,9 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
 			return startBinary(bdBin, conf, dir, v)
 		}},
 	}
-	results := map[string][]result{}
+	// Both servers run for the whole comparison; the loads alternate
+	// between them so that background noise on the machine hits both alike.
+	fronts := map[string]string{}
 	for _, s := range servers {
 		dir := filepath.Join(tmp, s.name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -148,22 +155,40 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
 		stop, err := s.start(dir, v)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s did not start: %v\n", s.name, err)
-			for range loads {
-				results[s.name] = append(results[s.name], result{failure: "did not start"})
-			}
 			continue
 		}
-		for _, l := range loads {
+		defer stop()
+		fronts[s.name] = v["FRONT"]
+	}
+	results := map[string][]result{}
+	for _, l := range loads {
+		for _, s := range servers {
+			front, ok := fronts[s.name]
+			if !ok {
+				results[s.name] = append(results[s.name], result{failure: "did not start"})
+				continue
+			}
 			// Warm up connections and pools for a second, then measure.
-			wrk(v["FRONT"], l.headers, time.Second, conns, threads)
-			r := wrk(v["FRONT"], l.headers, dur, conns, threads)
-			fmt.Fprintf(os.Stderr, "%-9s %-26s %10.0f req/s  p99 %v %s%s%s\n", s.name, l.name, r.rps, r.p99, r.non2xx, r.errs, r.failure)
+			wrk(front, l.headers, time.Second, conns, threads)
+			before := backendConns(backends)
+			r := wrk(front, l.headers, dur, conns, threads)
+			r.backendConns = backendConns(backends) - before
+			fmt.Fprintf(os.Stderr, "%-9s %-26s %10.0f req/s  p99 %v  new backend connections %d%s%s%s\n",
+				s.name, l.name, r.rps, r.p99, r.backendConns, r.non2xx, r.errs, r.failure)
 			results[s.name] = append(results[s.name], r)
 		}
-		stop()
 	}
 	printTable(dur, conns, results)
 	return nil
+}
+
+func backendConns(bs []*harness.Backend) int {
+	n := 0
+	for _, b := range bs {
+		a, _ := b.Connections()
+		n += a
+	}
+	return n
 }
 
 // startBinary runs "balancerd -f conf" with vars in its environment and
@@ -251,8 +276,8 @@ func wrk(addr string, headers []string, d time.Duration, conns, threads int) res
 
 func printTable(d time.Duration, conns int, res map[string][]result) {
 	fmt.Printf("wrk, %d connections, %v per run, same machine, same run (%s)\n\n", conns, d, time.Now().UTC().Format(time.RFC3339))
-	fmt.Println("| Load | Apache req/s | Apache p99 | balancerd req/s | balancerd p99 | req/s ratio | p99 ratio |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| Load | Apache req/s | Apache p99 | balancerd req/s | balancerd p99 | req/s ratio | p99 ratio | backend conns A / b |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for i, l := range loads {
 		a, b := res["Apache"][i], res["balancerd"][i]
 		ratio, p99ratio := "-", "-"
@@ -262,7 +287,7 @@ func printTable(d time.Duration, conns int, res map[string][]result) {
 		if a.p99 > 0 && b.p99 > 0 {
 			p99ratio = fmt.Sprintf("%.2f×", float64(b.p99)/float64(a.p99))
 		}
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", l.name, cell(a), p99(a), cell(b), p99(b), ratio, p99ratio)
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %d / %d |\n", l.name, cell(a), p99(a), cell(b), p99(b), ratio, p99ratio, a.backendConns, b.backendConns)
 	}
 	for _, n := range []string{"Apache", "balancerd"} {
 		for i, r := range res[n] {

@@ -101,9 +101,18 @@ type Backend struct {
 	ln   net.Listener
 	port int
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[net.Conn]struct{}
+	accepted int
+	wg       sync.WaitGroup
+}
+
+// Connections returns how many connections the backend accepted so far and
+// how many are open now.
+func (b *Backend) Connections() (accepted, open int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.accepted, len(b.conns)
 }
 
 // Port is the TCP port of the backend (reserved but closed when Down).
@@ -153,6 +162,7 @@ func (b *Backend) accept() {
 		}
 		b.mu.Lock()
 		b.conns[c] = struct{}{}
+		b.accepted++
 		b.mu.Unlock()
 		b.wg.Add(1)
 		go func() {
