@@ -62,7 +62,7 @@ var standardMethods = map[string]bool{
 // checking provider arguments with Apache's messages.
 func parseRequire(words []string) (*model.RequireNode, error) {
 	n := &model.RequireNode{Kind: "require"}
-	if len(words) > 0 && words[0] == "not" {
+	if len(words) > 0 && strings.EqualFold(words[0], "not") {
 		n.Negate = true
 		words = words[1:]
 	}

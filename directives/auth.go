@@ -163,10 +163,6 @@ func applyAuthBasicProvider(b *Builder, d *parser.Directive) error {
 	var list []string
 	for _, arg := range d.Args {
 		p := arg.Value
-		if strings.EqualFold(p, "on") && len(d.Args) == 1 {
-			// "AuthBasicProvider On" is the 2.2 spelling of the default.
-			p = "file"
-		}
 		mod, known := authnProviders[p]
 		switch {
 		case !known:
