@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -70,7 +71,7 @@ func (s *Server) newWorkerRT(w *model.Worker, timeout time.Duration, key string)
 	}
 	dialer := &net.Dialer{Timeout: connTimeout, KeepAlive: keepAlive}
 	socket := w.UnixSocket
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+	rawDial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if socket != "" {
 			network, addr = "unix", socket
 		}
@@ -81,7 +82,32 @@ func (s *Server) newWorkerRT(w *model.Worker, timeout time.Duration, key string)
 		if tc, ok := c.(*net.TCPConn); ok && p.ReceiveBufferSize > 0 {
 			_ = tc.SetReadBuffer(p.ReceiveBufferSize)
 		}
+		return c, nil
+	}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := rawDial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
 		return &timeoutConn{Conn: c, timeout: timeout}, nil
+	}
+	// TLS is layered under timeoutConn so that its HTTP/0.9 check sees
+	// plaintext.
+	dialTLS := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := rawDial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		host, _, _ := net.SplitHostPort(addr)
+		cfg := apacheTLSConfig(host)
+		tc := tls.Client(c, cfg)
+		hctx, cancel := context.WithTimeout(ctx, connTimeout)
+		defer cancel()
+		if err := tc.HandshakeContext(hctx); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+		}
+		return &timeoutConn{Conn: tc, timeout: timeout}, nil
 	}
 	pool := defaultPoolSize
 	if p.Max > 0 {
@@ -94,8 +120,7 @@ func (s *Server) newWorkerRT(w *model.Worker, timeout time.Duration, key string)
 	rt.tr = &http.Transport{
 		Proxy:                  nil, // never the environment's HTTP_PROXY
 		DialContext:            dial,
-		DialTLSContext:         nil,
-		TLSClientConfig:        &tls.Config{ServerName: w.Host, MinVersion: tls.VersionTLS12},
+		DialTLSContext:         dialTLS,
 		TLSHandshakeTimeout:    connTimeout,
 		DisableKeepAlives:      p.DisableReuse,
 		DisableCompression:     true, // never add Accept-Encoding
@@ -113,6 +138,29 @@ func (s *Server) newWorkerRT(w *model.Worker, timeout time.Duration, key string)
 		rt.tr.MaxConnsPerHost = p.Max
 	}
 	return rt
+}
+
+// apacheTLSConfig verifies backend certificates as mod_ssl does by
+// default (SSLProxyVerify none, SSLProxyCheckPeerName On,
+// SSLProxyCheckPeerExpire On): the chain is not verified, but the
+// certificate must be valid now and name the host connected to.
+func apacheTLSConfig(host string) *tls.Config {
+	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true, ServerName: host}
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("backend sent no certificate")
+		}
+		cert := cs.PeerCertificates[0]
+		now := time.Now()
+		if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
+			return fmt.Errorf("backend certificate for %s is expired or not yet valid (SSLProxyCheckPeerExpire)", host)
+		}
+		if err := cert.VerifyHostname(host); err != nil {
+			return fmt.Errorf("backend certificate does not name %s (SSLProxyCheckPeerName): %w", host, err)
+		}
+		return nil
+	}
+	return c
 }
 
 // upgradeAllowed reports whether the worker may forward Upgrade proto.
