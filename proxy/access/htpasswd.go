@@ -22,9 +22,10 @@ import (
 // maxLine is Apache's MAX_STRING_LEN for config-style line reading.
 const maxLine = 8192
 
-// verifier checks a password against one stored hash in constant time
-// with respect to the password.
-type verifier interface {
+// Verifier checks a password against one stored hash (in constant time
+// for the comparison itself).
+type Verifier interface {
+	// MatchesPassword reports whether pw is the password.
 	MatchesPassword(pw string) bool
 }
 
@@ -51,12 +52,12 @@ func (h bcryptHash) MatchesPassword(pw string) bool {
 	return h.v.MatchesPassword(pw)
 }
 
-// ParseHash returns a verifier for a stored hash, accepting exactly the
+// ParseHash returns a Verifier for a stored hash, accepting exactly the
 // formats apr_password_validate accepts on Linux: $apr1$ (APR MD5), $1$
 // (MD5-crypt), $2a$/$2b$/$2y$ (bcrypt), {SHA}, $5$/$6$ (SHA-crypt) and
 // 13-character DES crypt. ok is false for anything else (plaintext
 // included): such entries never match, as on Apache for Unix.
-func ParseHash(hash string) (v verifier, ok bool) {
+func ParseHash(hash string) (v Verifier, ok bool) {
 	var p htpasswd.PasswdParser
 	switch {
 	case strings.HasPrefix(hash, "$apr1$"), strings.HasPrefix(hash, "$1$"):
@@ -152,7 +153,7 @@ func ParsePasswdFile(r io.Reader) ([]PasswdEntry, error) {
 }
 
 // passwdTable is a parsed password file: first line per user wins.
-type passwdTable map[string]verifier
+type passwdTable map[string]Verifier
 
 func buildPasswdTable(entries []PasswdEntry) passwdTable {
 	t := make(passwdTable, len(entries))
