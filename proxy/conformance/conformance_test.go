@@ -11,7 +11,7 @@
 //
 // Without apache2 the balancerd side is compared against the recorded
 // apache.golden files; with BALANCERD_REQUIRE_APACHE=1 a missing apache2 is
-// a failure.
+// a failure. BALANCERD_APACHE=/path/to/httpd selects another Apache binary.
 package conformance
 
 import (

@@ -43,8 +43,15 @@ var Modules = [][2]string{
 }
 
 // FindApache returns the path of the apache2 binary, or an error saying
-// where it looked.
+// where it looked. Environment variable BALANCERD_APACHE names a binary to
+// use instead (another build, or a missing path to try the no-Apache mode).
 func FindApache() (string, error) {
+	if p := os.Getenv("BALANCERD_APACHE"); p != "" {
+		if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+			return "", fmt.Errorf("BALANCERD_APACHE=%s is not an apache2 binary", p)
+		}
+		return p, nil
+	}
 	if p, err := exec.LookPath("apache2"); err == nil {
 		return p, nil
 	}

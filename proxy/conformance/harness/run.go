@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -42,8 +43,9 @@ type Fixture struct {
 	Dir      string // scenario directory (absolute)
 	Backends []*Backend
 	Rec      *Recorder
-	vars     Vars
-	captured Vars // values taken by capture statements in the last run
+	vars     Vars                 // fixed at start: SCENARIO_DIR and backends
+	runVars  atomic.Pointer[Vars] // the current run's variables, for backends
+	captured Vars                 // values taken by capture statements in the last run
 }
 
 // VarName is the placeholder name of a backend: upper-cased, '-' → '_'.
@@ -56,7 +58,12 @@ func StartFixture(s *Script, dir string) (*Fixture, error) {
 	f := &Fixture{Script: s, Dir: dir, Rec: &Recorder{}, vars: Vars{"SCENARIO_DIR": dir}}
 	for _, spec := range s.Backends {
 		b := &Backend{Name: spec.Name, Down: spec.Down, Rules: spec.Rules}
-		b.Expand = func(x string) string { return f.vars.Expand(x) }
+		b.Expand = func(x string) string {
+			if v := f.runVars.Load(); v != nil {
+				return v.Expand(x)
+			}
+			return x
+		}
 		if err := b.Start(f.Rec); err != nil {
 			f.Close()
 			return nil, err
@@ -103,10 +110,11 @@ type Exchange struct {
 func (f *Fixture) Run(frontPort int) []Exchange {
 	f.Rec.Reset()
 	f.captured = Vars{}
-	// The fixture's expander must see this run's FRONT_PORT too.
-	f.vars["FRONT_PORT"] = strconv.Itoa(frontPort)
-	f.vars["FRONT"] = "127.0.0.1:" + f.vars["FRONT_PORT"]
 	vars := f.Vars(frontPort)
+	// Backends expand rule headers with this run's variables; requests of
+	// an earlier run may still be in flight, so the map is never mutated.
+	backendVars := f.Vars(frontPort)
+	f.runVars.Store(&backendVars)
 	addr := vars["FRONT"]
 	var out []Exchange
 	jar, jarOn, mark := &Jar{}, false, 0
