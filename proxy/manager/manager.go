@@ -213,19 +213,21 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, v *View) {
 	if name, ok := params["w"]; ok && bsel != nil {
 		wsel = bsel.Member(name)
 	}
+	// Changes need the selected balancer's nonce; the other parameters
+	// (xml, the edit forms) still apply without it (observed on 2.4.67:
+	// ?b=NAME&xml=1 without nonce answers XML).
+	ok2change := false
 	if bsel != nil {
 		nonce := m.Nonce(bsel)
-		if nonce == "" || params["nonce"] != nonce {
-			params = map[string]string{}
-		}
+		ok2change = nonce != "" && params["nonce"] == nonce
 	}
-	if bsel != nil && len(params) > 0 {
+	if bsel != nil && ok2change {
 		if status := m.applyBalancer(bsel, params); status != 0 {
 			writeError(w, status, badRequestText)
 			return
 		}
 	}
-	if wsel != nil && len(params) > 0 {
+	if wsel != nil && ok2change {
 		applyWorker(wsel, params)
 	}
 

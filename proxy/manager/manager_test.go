@@ -294,6 +294,13 @@ func TestIgnoredChanges(t *testing.T) {
 			t.Errorf("member changed: %q", got)
 		}
 	})
+	t.Run("xml with b and no nonce is still XML", func(t *testing.T) {
+		f := newFixture(t, true, testNonce)
+		resp, _ := f.do("GET", "/balancer-manager?b=mycluster&xml=1", ref, "")
+		if resp.Header.Get("Content-Type") != "text/xml" {
+			t.Errorf("got %q", resp.Header.Get("Content-Type"))
+		}
+	})
 	t.Run("xml without Referer is HTML", func(t *testing.T) {
 		f := newFixture(t, true, testNonce)
 		resp, body := f.do("GET", "/balancer-manager?xml=1", "", "")
