@@ -128,11 +128,11 @@ func onOff(on bool) string {
 // managerURL is ap_construct_url for the request's URI: the absolute URL
 // the edit forms post to.
 func managerURL(r *http.Request) string {
-	scheme := "http"
+	scheme, def := "http", ":80"
 	if r.TLS != nil {
-		scheme = "https"
+		scheme, def = "https", ":443"
 	}
-	return scheme + "://" + r.Host + r.URL.Path
+	return scheme + "://" + strings.TrimSuffix(r.Host, def) + r.URL.Path
 }
 
 func (m *Manager) writeHTML(w http.ResponseWriter, r *http.Request, v *View, bsel *balancer.Balancer, wsel *balancer.Member) {
