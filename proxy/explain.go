@@ -139,6 +139,11 @@ func (s *Server) explainOutcome(r *http.Request, rt *route, ex *Explanation) {
 			return
 		}
 	}
+	s.dirRewrite(s.snap.Load(), r, rt, ex)
+	if rt.status != 0 {
+		ex.Outcome, ex.Status, ex.Reason = "error", rt.status, rt.reason
+		return
+	}
 	switch {
 	case rt.proxied():
 		ex.Outcome = "proxy"

@@ -51,14 +51,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, sn *snapshot, rt 
 					w.Header().Add(k, v)
 				}
 			}
-			s.finishHeaders(w.Header(), rt, r, res.Status)
+			s.finishHeaders(w.Header(), rt, r, res.Status, false)
 			writeError(w, r, res.Status)
 			return user
 		}
 	}
+	s.dirRewrite(sn, r, rt, nil)
+	if rt.status != 0 {
+		s.respondStatus(w, r, rt)
+		return user
+	}
 	if rt.proxied() {
 		if st := maxForwards(r, rt); st != 0 {
-			s.finishHeaders(w.Header(), rt, r, st)
+			s.finishHeaders(w.Header(), rt, r, st, false)
 			writeProxyError(w, r, st, "Max-Forwards has reached zero - proxy loop?")
 			return user
 		}
@@ -73,7 +78,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, sn *snapshot, rt 
 	}
 	// Not proxied, no handler: Apache would serve DocumentRoot; balancerd
 	// does not serve files and answers as for a missing file.
-	s.finishHeaders(w.Header(), rt, r, http.StatusNotFound)
+	s.finishHeaders(w.Header(), rt, r, http.StatusNotFound, false)
 	writeError(w, r, http.StatusNotFound)
 	return user
 }
@@ -83,7 +88,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, sn *snapshot, rt 
 func (s *Server) respondStatus(w http.ResponseWriter, r *http.Request, rt *route) {
 	h := w.Header()
 	if rt.vh != nil {
-		s.finishHeaders(h, rt, r, rt.status)
+		s.finishHeaders(h, rt, r, rt.status, false)
 	}
 	switch {
 	case rt.status == http.StatusOK && r.RequestURI == "*":

@@ -123,6 +123,15 @@ type HeaderRules interface {
 	ApplyResponse(rules []model.HeaderRule, h http.Header, env map[string]string, status int, req http.Header)
 }
 
+// HeaderRulesOrigin is an optional extension of HeaderRules: when the
+// implementation has it, the server calls ApplyResponseOrigin instead of
+// ApplyResponse and says whether the response came from a backend
+// (proxied, any status) or was generated locally (error page, redirect,
+// handler), which decides whether "onsuccess" rules apply.
+type HeaderRulesOrigin interface {
+	ApplyResponseOrigin(rules []model.HeaderRule, h http.Header, env map[string]string, status int, proxied bool, req http.Header)
+}
+
 // LogEntry describes one finished request for access logging.
 type LogEntry struct {
 	Request  *http.Request

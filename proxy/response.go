@@ -66,7 +66,7 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	if rt.vh.srv.Proxy.ErrorOverride && res.StatusCode >= 400 && res.StatusCode != http.StatusSwitchingProtocols {
 		return &overrideError{res.StatusCode}
 	}
-	s.finishHeaders(h, rt, ex.in, res.StatusCode)
+	s.finishHeaders(h, rt, ex.in, res.StatusCode, true)
 	if res.StatusCode != http.StatusSwitchingProtocols {
 		res.Body = countingBody{res.Body, &ex.respBytes}
 	}
@@ -89,13 +89,17 @@ func (s *Server) setBalancerEnv(ex *exchange) {
 
 // finishHeaders applies what every response gets: mod_headers response
 // rules, mod_rewrite cookies, and the default Server header.
-func (s *Server) finishHeaders(h http.Header, rt *route, r *http.Request, status int) {
+func (s *Server) finishHeaders(h http.Header, rt *route, r *http.Request, status int, proxied bool) {
 	for _, c := range rt.cookies {
 		h.Add("Set-Cookie", c)
 	}
 	if s.opts.Headers != nil && rt.vh != nil {
 		if rules := responseHeaderRules(rt); len(rules) > 0 {
-			s.opts.Headers.ApplyResponse(rules, h, rt.env, status, r.Header)
+			if ho, ok := s.opts.Headers.(HeaderRulesOrigin); ok {
+				ho.ApplyResponseOrigin(rules, h, rt.env, status, proxied, r.Header)
+			} else {
+				s.opts.Headers.ApplyResponse(rules, h, rt.env, status, r.Header)
+			}
 		}
 	}
 	if s.opts.ServerHeader != "" && len(h["Server"]) == 0 {
@@ -168,7 +172,7 @@ func (s *Server) errorHandler(w http.ResponseWriter, r *http.Request, err error)
 		s.logf("proxy_http:error", "AH01102: error reading status line from remote server %s: %v", ex.backendURL, err)
 	}
 	ex.status = status
-	s.finishHeaders(w.Header(), rt, ex.in, status)
+	s.finishHeaders(w.Header(), rt, ex.in, status, false)
 	if proxyErr {
 		writeProxyError(w, ex.in, status, reason)
 		return

@@ -437,3 +437,43 @@ func directoryMatches(sec *model.Section, file string) bool {
 	}
 	return strings.HasPrefix(file, d) && (len(file) == len(d) || file[len(d)] == '/')
 }
+
+// dirRewrite runs the per-directory mod_rewrite rules (Apache's fixup
+// phase, after access control) of the most specific level that has any:
+// [F]/[G]/[R] end the request, [P] proxies to the rule's URL.
+func (s *Server) dirRewrite(sn *snapshot, r *http.Request, rt *route, ex *Explanation) {
+	if s.opts.Rewrite == nil {
+		return
+	}
+	var cfg *model.RewriteConfig
+	for _, d := range rt.dirs {
+		if d.Rewrite != nil && (d.Rewrite.EngineSet || len(d.Rewrite.Rules) > 0) {
+			cfg = d.Rewrite
+		}
+	}
+	if cfg == nil || !cfg.Engine || len(cfg.Rules) == 0 {
+		return
+	}
+	res := s.opts.Rewrite.Rewrite(r, &RewriteInput{Server: rt.vh.srv, Config: cfg, Phase: "dir", URI: rt.uri, Env: rt.env})
+	for k, v := range res.Env {
+		rt.setEnv(k, v)
+	}
+	rt.cookies = append(rt.cookies, res.Cookies...)
+	if ex != nil {
+		ex.Rewrite = append(ex.Rewrite, res.Trace...)
+	}
+	if res.QuerySet {
+		rt.rawQuery = res.RawQuery
+	}
+	switch {
+	case res.Status != 0:
+		rt.status, rt.location, rt.reason = res.Status, res.Location, "mod_rewrite (per-directory)"
+	case res.Proxy != "":
+		rt.target, rt.bal, rt.worker, rt.rule = res.Proxy, nil, nil, nil
+		if ex != nil {
+			ex.Rules = append(ex.Rules, RuleTrial{Rule: "RewriteRule [P] (per-directory)", Matched: true, Reason: "proxied by mod_rewrite to " + res.Proxy})
+			ex.Target = res.Proxy
+		}
+		s.resolveTarget(sn, rt, nil)
+	}
+}

@@ -43,9 +43,10 @@ type Fixture struct {
 	Dir      string // scenario directory (absolute)
 	Backends []*Backend
 	Rec      *Recorder
-	vars     Vars                 // fixed at start: SCENARIO_DIR and backends
+	vars     Vars                 // fixed at start: SCENARIO_DIR, FRONT2, backends
 	runVars  atomic.Pointer[Vars] // the current run's variables, for backends
 	captured Vars                 // values taken by capture statements in the last run
+	front2   int                  // the second front port (FRONT2_PORT)
 }
 
 // VarName is the placeholder name of a backend: upper-cased, '-' → '_'.
@@ -56,6 +57,14 @@ func VarName(backend string) string {
 // StartFixture starts the script's backends.
 func StartFixture(s *Script, dir string) (*Fixture, error) {
 	f := &Fixture{Script: s, Dir: dir, Rec: &Recorder{}, vars: Vars{"SCENARIO_DIR": dir}}
+	// A second front port for scenarios with several Listen/vhost addresses.
+	p2, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	f.front2 = p2
+	f.vars["FRONT2_PORT"] = strconv.Itoa(p2)
+	f.vars["FRONT2"] = "127.0.0.1:" + f.vars["FRONT2_PORT"]
 	for _, spec := range s.Backends {
 		b := &Backend{Name: spec.Name, Down: spec.Down, Rules: spec.Rules}
 		b.Expand = func(x string) string {
@@ -125,8 +134,16 @@ func (f *Fixture) Run(frontPort int) []Exchange {
 			continue
 		}
 		for n := 1; n <= st.Repeat; n++ {
+			to := addr
+			if st.Via != "" {
+				to = vars[st.Via]
+			}
+			body := vars.Expand(st.Body)
+			if st.BodySize > 0 {
+				body = strings.Repeat("u", st.BodySize)
+			}
 			req := &Request{Method: st.Method, Target: vars.Expand(st.Target), Proto: st.Proto,
-				Host: addr, NoHost: st.NoHost, Body: vars.Expand(st.Body), WebSocket: st.WebSocket}
+				Host: to, NoHost: st.NoHost, Body: body, WebSocket: st.WebSocket}
 			hasCookie := false
 			for _, h := range st.Headers {
 				v := vars.Expand(h[1])
@@ -143,7 +160,7 @@ func (f *Fixture) Run(frontPort int) []Exchange {
 			if f.Script.Pace > 0 {
 				time.Sleep(f.Script.Pace)
 			}
-			resp := Do(addr, req)
+			resp := Do(to, req)
 			if jarOn && resp.Header != nil {
 				jar.Update(resp.Header)
 			}
@@ -184,7 +201,11 @@ func (f *Fixture) Render(ex []Exchange, frontPort int) string {
 	var b strings.Builder
 	var seq []string
 	for _, e := range ex {
-		fmt.Fprintf(&b, "== %s %s %s  (script line %d", e.Request.Method, e.Request.Target, e.Request.Proto, e.Step.Line)
+		via := ""
+		if e.Step.Via != "" {
+			via = " via " + e.Step.Via
+		}
+		fmt.Fprintf(&b, "== %s %s %s%s  (script line %d", e.Request.Method, e.Request.Target, e.Request.Proto, via, e.Step.Line)
 		if e.Of > 1 {
 			fmt.Fprintf(&b, ", %d/%d", e.N, e.Of)
 		}
@@ -279,7 +300,7 @@ func (f *Fixture) normalise(s string, frontPort int) string {
 			s = strings.ReplaceAll(s, v, "${"+name+"}")
 		}
 	}
-	names := map[string]string{strconv.Itoa(frontPort): "${FRONT_PORT}"}
+	names := map[string]string{strconv.Itoa(frontPort): "${FRONT_PORT}", strconv.Itoa(f.front2): "${FRONT2_PORT}"}
 	for _, b := range f.Backends {
 		names[strconv.Itoa(b.Port())] = "${" + VarName(b.Name) + "_PORT}"
 	}

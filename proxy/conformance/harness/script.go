@@ -36,6 +36,9 @@ import (
 //	                                 sets Content-Length or Transfer-Encoding itself
 //	  nohost                         send no Host header
 //	  websocket                      ask for a WebSocket upgrade, then send "ping"
+//	  via FRONT2                     connect to ${FRONT2} (a second port the
+//	                                 config may Listen on) instead of ${FRONT}
+//	  body-size N                    a request body of N bytes
 //	  repeat N                       send this request N times
 //	  capture NAME REGEX             set ${NAME} for later requests to group 1
 //	                                 of REGEX in this response's body (e.g. the
@@ -43,7 +46,8 @@ import (
 //	                                 as ${NAME} in transcripts
 //
 // TARGET, header values and rule headers may use ${VAR} placeholders: FRONT,
-// FRONT_PORT, SCENARIO_DIR and, per backend NAME, ${NAME} ("127.0.0.1:port")
+// FRONT_PORT, FRONT2, FRONT2_PORT, SCENARIO_DIR and, per backend NAME,
+// ${NAME} ("127.0.0.1:port")
 // and ${NAME_PORT} (NAME upper-cased).
 type Script struct {
 	Feature             string
@@ -80,6 +84,8 @@ type Step struct {
 	IgnoreBody bool
 	// Captures set variables from the response body.
 	Captures []Capture
+	Via      string // "FRONT2": connect to that address instead of FRONT
+	BodySize int    // >0: a generated body of this many bytes
 }
 
 // Capture takes group 1 of Regex in a response body as variable Name.
@@ -195,6 +201,23 @@ func ParseScript(name, src string) (*Script, error) {
 				return nil, errf("capture needs NAME and a REGEX with a group")
 			}
 			cur.Captures = append(cur.Captures, Capture{Name: name, Regex: re})
+		case "via":
+			if err := needReq(); err != nil {
+				return nil, err
+			}
+			if rest != "FRONT2" {
+				return nil, errf("via takes FRONT2")
+			}
+			cur.Via = rest
+		case "body-size":
+			if err := needReq(); err != nil {
+				return nil, err
+			}
+			n, err := strconv.Atoi(rest)
+			if err != nil || n < 1 || n > 64<<20 {
+				return nil, errf("body-size needs a byte count up to 64 MiB")
+			}
+			cur.BodySize = n
 		case "repeat":
 			if err := needReq(); err != nil {
 				return nil, err
