@@ -77,6 +77,23 @@ RewriteRule ^/skip /notskipped [R]
 Header set X-Onsuccess 1
 Header always set X-Always 1
 Header always add Set-Cookie "H=%{NOPE}e; path=/"
+<Location /hdr>
+Header always set X-M a
+Header always merge X-M a
+Header always merge X-M b
+Header always append X-M c
+Header always edit X-M ^a A
+Header always edit* X-M "([bc])" "<$1>"
+Header always setifempty X-E v
+Header always setifempty X-M ignored
+Header always echo ^X-In
+Header always set X-U 1
+Header always unset X-U
+Header always add X-A 1
+Header always add X-A 2
+Header always set X-T "%t %D"
+Header always set X-Env "%{NOPE}e|%{SSL_PROTOCOL}s"
+</Location>
 `
 
 func TestRewriteAgainstApache(t *testing.T) {
@@ -148,7 +165,7 @@ DocumentRoot %[1]s/www
 		{"GET", "/g", "", ""}, {"GET", "/f", "", ""}, {"GET", "/n", "", ""},
 		{"GET", "/k", "", "BALANCEID=balancer.http2"}, {"GET", "/k", "", ""},
 		{"POST", "/or", "", ""}, {"GET", "/or?x=1", "", ""}, {"GET", "/or?x=2", "", ""},
-		{"GET", "/chain", "", ""}, {"GET", "/skip", "", ""}, {"GET", "/none", "", ""},
+		{"GET", "/chain", "", ""}, {"GET", "/skip", "", ""}, {"GET", "/none", "", ""}, {"GET", "/hdr", "", ""},
 	}
 	for _, p := range probes {
 		req, _ := http.NewRequest(p.method, "http://"+addr+p.target, nil)
@@ -158,6 +175,8 @@ DocumentRoot %[1]s/www
 		if p.cookie != "" {
 			req.Header.Set("Cookie", p.cookie)
 		}
+		req.Header.Set("X-In-One", "1")
+		req.Header.Set("X-Inner", "2")
 		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -185,7 +204,11 @@ DocumentRoot %[1]s/www
 		if status < 300 {
 			kind = rewrite.LocalSuccess
 		}
-		rewrite.FinishResponse(hdr, out.Cookies, cfg.Main.Dir.Headers, &rewrite.HeaderContext{Env: rq.Env, Request: rq.Header, Now: date}, kind)
+		hrules := cfg.Main.Dir.Headers
+		if path == "/hdr" {
+			hrules = append(hrules[:len(hrules):len(hrules)], cfg.Main.Locations[0].Dir.Headers...)
+		}
+		rewrite.FinishResponse(hdr, out.Cookies, hrules, &rewrite.HeaderContext{Env: rq.Env, Request: rq.Header, Now: date, Start: date}, kind)
 
 		name := p.method + " " + p.target + " " + p.host + " " + p.cookie
 		if status != resp.StatusCode {
@@ -199,10 +222,18 @@ DocumentRoot %[1]s/www
 		if gotC != wantC {
 			t.Errorf("%s: Set-Cookie\nApache:    %s\nbalancerd: %s", name, wantC, gotC)
 		}
-		for _, h := range []string{"X-Onsuccess", "X-Always"} {
-			if got, want := hdr.Get(h), resp.Header.Get(h); got != want {
+		for _, h := range []string{"X-Onsuccess", "X-Always", "X-M", "X-E", "X-In-One", "X-Inner", "X-U", "X-A", "X-Env"} {
+			if got, want := strings.Join(hdr.Values(h), "|"), strings.Join(resp.Header.Values(h), "|"); got != want {
 				t.Errorf("%s: %s Apache %q, balancerd %q", name, h, want, got)
 			}
+		}
+		if path == "/hdr" {
+			t.Logf("Apache /hdr: X-M=%q X-E=%q X-In=%q X-A=%q X-Env=%q X-T=%q", resp.Header.Values("X-M"), resp.Header.Values("X-E"), resp.Header.Values("X-In-One"), resp.Header.Values("X-A"), resp.Header.Values("X-Env"), resp.Header.Values("X-T"))
+		}
+		if v := resp.Header.Get("X-T"); v != "" && !regexp.MustCompile(`^t=\d{16} D=\d+$`).MatchString(v) {
+			t.Errorf("Apache X-T %q has another shape", v)
+		} else if v != "" && !regexp.MustCompile(`^t=\d{16} D=\d+$`).MatchString(hdr.Get("X-T")) {
+			t.Errorf("X-T: Apache %q, balancerd %q", v, hdr.Get("X-T"))
 		}
 		for i, v := range resp.Header.Values("Set-Cookie") {
 			m := regexp.MustCompile(`expires=([^;]*)`).FindStringSubmatch(v)
