@@ -67,6 +67,7 @@ var lintRules = []func(*linter){
 	lintTrailingSlash,
 	lintBalancers,
 	lintReverse,
+	lintReverseBalancers,
 	lintSticky,
 	lintBackendCookies,
 	lintAuth,

@@ -209,6 +209,9 @@ func lintBalancers(l *linter) {
 				break
 			}
 		}
+		if sb := l.similarBalancer(u.name); sb != nil && sb.Name != u.name {
+			hint = fmt.Sprintf("did you mean %s (%s)? Otherwise %s", sb.Name, lintAt(l.balancerPos(sb)), hint)
+		}
 		l.errorf("balancer-undefined", u.pos, "",
 			"%s sends requests to %s, which has no BalancerMember, so every request gets 503 (No workers in balancer); %s", u.what, u.name, hint)
 	}
@@ -274,7 +277,7 @@ func lintReverse(l *linter) {
 			pr := l.pos(r.Source, lintRuleName(r))
 			if r.Balancer != "" {
 				b := l.balancerFor(s, r.Balancer)
-				if b == nil || reverseCoversBalancer(rev, b.Name) {
+				if b == nil || reverseCoversBalancer(rev, b.Name) || reverseMisspells(rev, b.Name) {
 					continue
 				}
 				for _, m := range b.Members {
@@ -314,6 +317,72 @@ func lintReversePath(r *model.ProxyPassRule) string {
 	return r.Path
 }
 
+// lintReverseBalancers reports ProxyPassReverse rules naming a balancer
+// that does not exist: Apache then compares headers with the literal
+// "balancer://..." text, which no backend sends, so nothing is rewritten.
+func lintReverseBalancers(l *linter) {
+	seen := map[string]bool{}
+	for _, s := range l.servers() {
+		var dirs []*model.DirConfig
+		if s.Dir != nil {
+			dirs = append(dirs, s.Dir)
+		}
+		for _, loc := range s.Locations {
+			if loc.Dir != nil {
+				dirs = append(dirs, loc.Dir)
+			}
+		}
+		for _, d := range dirs {
+			for _, rr := range d.Reverse {
+				name := lintBalancerKey(rr.URL)
+				if name == "" || seen[rr.Source+name] {
+					continue
+				}
+				if b := l.balancerFor(s, name); b != nil && len(b.Members) > 0 || usedBy(s, name) {
+					continue // fine, or balancer-undefined says it
+				}
+				seen[rr.Source+name] = true
+				hint := ""
+				if sb := l.similarBalancer(name); sb != nil {
+					hint = fmt.Sprintf(" (did you mean %s?)", sb.Name)
+				}
+				l.warnf("reverse-balancer-unknown", l.pos(rr.Source, "ProxyPassReverse"), "ProxyPassReverse",
+					"ProxyPassReverse %s %s: there is no balancer %s with members here%s, so this rule rewrites nothing; name the balancer the ProxyPass uses",
+					rr.Path, rr.URL, name, hint)
+			}
+		}
+	}
+}
+
+// usedBy reports whether a ProxyPass of s sends requests to balancer name.
+func usedBy(s *model.Server, name string) bool {
+	for _, r := range s.ProxyPass {
+		if r.Balancer == name {
+			return true
+		}
+	}
+	return false
+}
+
+// similarBalancer returns a balancer with members whose name is close to
+// name (a likely typo), or nil.
+func (l *linter) similarBalancer(name string) *model.Balancer {
+	var best *model.Balancer
+	bestDist := 3
+	for _, s := range l.servers() {
+		for _, n := range balancerNames(s) {
+			b := s.Balancers[n]
+			if b == nil || len(b.Members) == 0 || n == name {
+				continue
+			}
+			if d := cookieNameDistance(n, name); d < bestDist {
+				best, bestDist = b, d
+			}
+		}
+	}
+	return best
+}
+
 // reverseRulesFor returns the ProxyPassReverse rules that apply to requests
 // served by rule r: the server level and the Locations covering its path.
 func reverseRulesFor(s *model.Server, r *model.ProxyPassRule) []model.ReverseRule {
@@ -332,6 +401,17 @@ func reverseRulesFor(s *model.Server, r *model.ProxyPassRule) []model.ReverseRul
 		}
 	}
 	return out
+}
+
+// reverseMisspells reports whether a rule names a balancer whose name is a
+// near miss of name (reverse-balancer-unknown reports it).
+func reverseMisspells(rev []model.ReverseRule, name string) bool {
+	for _, rr := range rev {
+		if k := lintBalancerKey(rr.URL); k != "" && k != name && cookieNameDistance(k, name) <= 2 {
+			return true
+		}
+	}
+	return false
 }
 
 func reverseCoversBalancer(rev []model.ReverseRule, name string) bool {

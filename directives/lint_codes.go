@@ -12,6 +12,7 @@ var LintCodes = map[string]string{
 	"member-slash":                   "a BalancerMember URL ends with '/' (backends receive //path)",
 	"proxypass-no-reverse":           "no ProxyPassReverse rewrites redirects of a plain ProxyPass target",
 	"member-no-reverse":              "no ProxyPassReverse rewrites redirects of a balancer member",
+	"reverse-balancer-unknown":       "a ProxyPassReverse names a balancer that does not exist (it rewrites nothing)",
 	"handler-proxied":                "a ProxyPass matches a <Location> with SetHandler, so the handler never runs",
 	"proxypassinherit-off":           "ProxyPassInherit Off: Apache 2.4 still applies the main server's ProxyPass rules",
 	"proxy-requests-on":              "ProxyRequests On makes the server an open forward proxy",

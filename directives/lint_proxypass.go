@@ -226,8 +226,8 @@ func lintTrailingSlash(l *linter) {
 			switch {
 			case pathSlash && !urlSlash && r.Balancer != "":
 				l.errorf("proxypass-slash", p, "ProxyPass",
-					"ProxyPass %s %s: the path ends with '/' but the balancer URL does not, so %sx is sent to %sx and every request fails with 500; write %s/",
-					r.Path, r.URL, r.Path, r.URL, r.URL)
+					"ProxyPass %s %s: the path ends with '/' but the balancer URL does not, so %sx is sent to %sx and every request below %s fails with 500; write %s/",
+					r.Path, r.URL, r.Path, r.URL, r.Path, r.URL)
 			case pathSlash && !urlSlash:
 				l.errorf("proxypass-slash", p, "ProxyPass",
 					"ProxyPass %s %s: the path ends with '/' but the URL does not, so %sx is sent to %sx; end both with '/' (write %s/)",

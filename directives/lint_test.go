@@ -281,6 +281,16 @@ func TestLintModelRules(t *testing.T) {
 				Substitution: "balancer://nope%{REQUEST_URI}", Flags: model.RewriteFlags{Proxy: true}}}}
 			return tConfig(vh)
 		}, []string{"balancer-undefined@30"}},
+		{"ProxyPassReverse names a misspelled balancer", func() *model.Config {
+			vh := seedVHost()
+			vh.Dir.Reverse[0].URL = "balancer://mycluser/"
+			return tConfig(vh)
+		}, []string{"reverse-balancer-unknown@12"}},
+		{"ProxyPass to a misspelled balancer", func() *model.Config {
+			vh := seedVHost()
+			vh.ProxyPass[1] = tRule(11, "/", "balancer://mycluser/")
+			return tConfig(vh)
+		}, []string{"balancer-undefined@11", "balancer-unused@14"}},
 		{"AuthType without AuthName and AuthUserFile", func() *model.Config {
 			vh := seedVHost()
 			a := vh.Locations[0].Dir.Access
