@@ -354,3 +354,43 @@ func rewriteLintCookies(b *Builder, d *parser.Directive, r *model.RewriteRule) {
 		}
 	}
 }
+
+// MergeRewrite merges a parent level's mod_rewrite configuration into a
+// child's (main server → virtual host, or an outer per-directory level
+// into an inner one), as mod_rewrite's merge functions do: the engine
+// state is inherited unless the child sets RewriteEngine; the child's
+// rules replace the parent's, unless the child has RewriteOptions Inherit
+// (parent's rules run after the child's) or InheritBefore (before). Either
+// argument may be nil; the result is a new value (or nil).
+func MergeRewrite(parent, child *model.RewriteConfig) *model.RewriteConfig {
+	switch {
+	case parent == nil && child == nil:
+		return nil
+	case parent == nil:
+		c := *child
+		return &c
+	case child == nil:
+		// A level without mod_rewrite directives inherits the state only:
+		// rules are never inherited without RewriteOptions Inherit.
+		return &model.RewriteConfig{Engine: parent.Engine, EngineSet: parent.EngineSet}
+	}
+	out := *child
+	if !child.EngineSet {
+		out.Engine, out.EngineSet = parent.Engine, parent.EngineSet
+	}
+	has := func(opt string) bool {
+		for _, o := range child.Options {
+			if strings.EqualFold(o, opt) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("InheritBefore"):
+		out.Rules = append(append([]*model.RewriteRule(nil), parent.Rules...), child.Rules...)
+	case has("Inherit"):
+		out.Rules = append(append([]*model.RewriteRule(nil), child.Rules...), parent.Rules...)
+	}
+	return &out
+}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/balancerd/balancerd/directives/model"
 	"github.com/balancerd/balancerd/parser"
 )
 
@@ -109,5 +110,40 @@ Header always add Set-Cookie "ROUTEID=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BA
 	h := cfg.Main.Dir.Headers
 	if len(h) != 1 || h[0].Condition != "always" || h[0].Action != "add" || h[0].Name != "Set-Cookie" || h[0].EnvCond != "env=BALANCER_ROUTE_CHANGED" {
 		t.Errorf("headers %+v", h)
+	}
+}
+
+func TestMergeRewrite(t *testing.T) {
+	cfg, diags := loadText(t, "RewriteEngine On\nRewriteRule ^/main - [F]\n<VirtualHost *:80>\nRewriteRule ^/vh - [G]\n</VirtualHost>\n<VirtualHost *:81>\nRewriteEngine Off\n</VirtualHost>\n<VirtualHost *:82>\nRewriteOptions Inherit\nRewriteRule ^/vh - [G]\n</VirtualHost>\n<VirtualHost *:83>\nRewriteOptions InheritBefore\nRewriteRule ^/vh - [G]\n</VirtualHost>\n<VirtualHost *:84>\nServerName x\n</VirtualHost>\n")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	main := cfg.Main.Rewrite
+	pats := func(rc *model.RewriteConfig) string {
+		var p []string
+		for _, r := range rc.Rules {
+			p = append(p, r.Pattern)
+		}
+		return strings.Join(p, ",")
+	}
+	tests := []struct {
+		i      int
+		engine bool
+		rules  string
+	}{
+		{0, true, "^/vh"}, // state inherited, rules not (spec 7.1)
+		{1, false, ""},
+		{2, true, "^/vh,^/main"},
+		{3, true, "^/main,^/vh"},
+		{4, true, ""},
+	}
+	for _, tt := range tests {
+		got := MergeRewrite(main, cfg.VirtualHosts[tt.i].Rewrite)
+		if got.Engine != tt.engine || pats(got) != tt.rules {
+			t.Errorf("vhost %d: engine %v rules %q, want %v %q", tt.i, got.Engine, pats(got), tt.engine, tt.rules)
+		}
+	}
+	if MergeRewrite(nil, nil) != nil {
+		t.Error("nil merge")
 	}
 }
