@@ -379,7 +379,7 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		t.s.logf("proxy:error", "AH00957: %s: attempt to connect to %s failed", w.scheme, auth)
 		if m.MarkError() {
-			t.s.logf("proxy:error", "AH00959: ap_proxy_connect_backend disabling worker for (%s) for %ds", hostOnly(auth), int(m.Config().Params.Retry/time.Second))
+			t.s.logf("proxy:error", "AH00959: ap_proxy_connect_backend disabling worker for (%s) for %ds", auth, int(m.Config().Params.Retry/time.Second))
 		}
 		m.Release(0, 0)
 		ex.member = nil
@@ -389,8 +389,6 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		ex.attempts++
 	}
 }
-
-func hostOnly(auth string) string { return auth }
 
 // keepOpen hides Close from the transport.
 type keepOpen struct{ io.Reader }

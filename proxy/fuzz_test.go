@@ -1,0 +1,75 @@
+package proxy
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/balancerd/balancerd/directives/model"
+)
+
+// FuzzCleanURI: request paths are untrusted. The result is a clean
+// absolute path (no "//", no "." or ".." segments) or an error status.
+func FuzzCleanURI(f *testing.F) {
+	for _, s := range []string{"/", "/a/../b", "/a//b/./c/", "/%2e%2e/x", "/a%2Fb", "/x%00", "/%zz", "/../../", "/é", "/a%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		u, st := cleanURI(raw)
+		if st != 0 {
+			if st != 400 && st != 404 {
+				t.Fatalf("status %d", st)
+			}
+			return
+		}
+		if !strings.HasPrefix(u, "/") {
+			t.Fatalf("%q -> %q not absolute", raw, u)
+		}
+		if !strings.Contains(raw, "%") {
+			if strings.Contains(u, "//") || strings.Contains(u, "/./") || strings.Contains(u, "/../") || strings.HasSuffix(u, "/..") || strings.HasSuffix(u, "/.") {
+				t.Fatalf("%q -> %q not normalised", raw, u)
+			}
+		}
+		// canonPath output only has safe characters.
+		c := canonPath(u)
+		for i := 0; i < len(c); i++ {
+			if c[i] <= ' ' || c[i] >= 0x7f || c[i] == '?' || c[i] == '#' {
+				t.Fatalf("canonPath(%q) = %q has %q", u, c, c[i])
+			}
+		}
+	})
+}
+
+// FuzzAliasMatch: the match length never exceeds the URI and a match
+// ends at a segment boundary unless the rule path ends with "/".
+func FuzzAliasMatch(f *testing.F) {
+	f.Add("/app/x", "/app")
+	f.Add("/appx", "/app")
+	f.Add("//a//b", "/a/")
+	f.Fuzz(func(t *testing.T, uri, fake string) {
+		n := aliasMatch(uri, fake)
+		if n < 0 || n > len(uri) {
+			t.Fatalf("aliasMatch(%q, %q) = %d", uri, fake, n)
+		}
+		if n > 0 && !strings.HasSuffix(fake, "/") && n < len(uri) && uri[n] != '/' {
+			t.Fatalf("aliasMatch(%q, %q) = %d ends inside a segment", uri, fake, n)
+		}
+	})
+}
+
+// FuzzReverseCookie: backend Set-Cookie values are untrusted; mapping
+// keeps every attribute other than path/domain byte for byte.
+func FuzzReverseCookie(f *testing.F) {
+	f.Add("a=1; Path=/app/x; Domain=backend.internal; HttpOnly")
+	f.Add(";;path=;domain=")
+	paths := []model.CookieRule{{Internal: "/app", Public: "/pub"}}
+	domains := []model.CookieRule{{Internal: "backend", Public: "front"}}
+	f.Fuzz(func(t *testing.T, v string) {
+		out := reverseCookie(v, paths, domains)
+		if strings.Count(out, ";") != strings.Count(v, ";") {
+			t.Fatalf("%q -> %q changed the attribute count", v, out)
+		}
+		if reverseCookie(v, nil, nil) != v {
+			t.Fatalf("no rules changed %q", v)
+		}
+	})
+}
