@@ -197,6 +197,9 @@ var defaultIgnoredBackend = []string{"Connection", "Keep-Alive"}
 func (f *Fixture) Render(ex []Exchange, frontPort int) string {
 	s := f.Script
 	ignResp := headerSet(defaultIgnoredResponse, s.IgnoreHeaders)
+	for _, h := range s.CompareHeaders {
+		delete(ignResp, http.CanonicalHeaderKey(h))
+	}
 	ignBack := headerSet(defaultIgnoredBackend, s.IgnoreBackendHeader)
 	var b strings.Builder
 	var seq []string

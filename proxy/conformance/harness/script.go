@@ -21,6 +21,8 @@ import (
 //	                                 PREFIX (rules are tried in order)
 //	ignore-header NAME               do not compare this response header
 //	ignore-backend-header NAME       do not compare this header as received
+//	compare-header NAME              compare a header ignored by default
+//	                                 (e.g. Server on proxied responses)
 //	mask REGEX                       in the transcript, replace what group 1 of
 //	                                 REGEX matches by "*" (byte counters...)
 //	ignore-body                      do not compare response bodies (after a
@@ -54,6 +56,7 @@ type Script struct {
 	Backends            []*BackendSpec
 	IgnoreHeaders       []string
 	IgnoreBackendHeader []string
+	CompareHeaders      []string
 	IgnoreBody          bool
 	Pace                time.Duration
 	Masks               []*regexp.Regexp
@@ -145,6 +148,8 @@ func ParseScript(name, src string) (*Script, error) {
 				return nil, errf("pace needs a duration up to 2s")
 			}
 			s.Pace = d
+		case "compare-header":
+			s.CompareHeaders = append(s.CompareHeaders, rest)
 		case "ignore-backend-header":
 			s.IgnoreBackendHeader = append(s.IgnoreBackendHeader, rest)
 		case "ignore-body":
