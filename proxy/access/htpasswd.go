@@ -281,7 +281,8 @@ func ParseGroupFile(r io.Reader) (map[string][]string, error) {
 	return out, err
 }
 
-// inGroup reports whether user belongs to group in the file at path.
+// groupsOf returns the groups of the AuthGroupFile at path, re-reading it
+// when it changed.
 func (c *FileCache) groupsOf(path string) (groupTable, error) {
 	v, err := c.load("group", path, func(b []byte) (any, error) {
 		g, err := ParseGroupFile(bytes.NewReader(b))

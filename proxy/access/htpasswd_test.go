@@ -2,7 +2,9 @@ package access
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,42 @@ func TestDESCryptVectors(t *testing.T) {
 	} {
 		if got := desCrypt(v.pw, v.salt); got != v.want {
 			t.Errorf("desCrypt(%q,%q) = %q, want %q", v.pw, v.salt, got, v.want)
+		}
+	}
+}
+
+// TestDESCryptMatchesSystemCrypt compares desCrypt with the system's
+// crypt(3) (through perl) on varied passwords and every salt character.
+func TestDESCryptMatchesSystemCrypt(t *testing.T) {
+	perl, err := exec.LookPath("perl")
+	if err != nil {
+		t.Skip("perl not installed")
+	}
+	const saltChars = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	var pws, salts []string
+	for i := 0; i < 64; i++ {
+		pw := strings.Repeat(string(rune('!'+i)), i%11) + "x" + strconv.Itoa(i*7919)
+		pws = append(pws, pw)
+		salts = append(salts, string(saltChars[i])+string(saltChars[(i*29)%64]))
+	}
+	script := `while (<STDIN>) { chomp; my ($s, $p) = split(/ /, $_, 2); print crypt($p, $s), "\n"; }`
+	cmd := exec.Command(perl, "-e", script)
+	var in strings.Builder
+	for i := range pws {
+		in.WriteString(salts[i] + " " + pws[i] + "\n")
+	}
+	cmd.Stdin = strings.NewReader(in.String())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("perl: %v", err)
+	}
+	want := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(want) != len(pws) {
+		t.Fatalf("perl gave %d lines", len(want))
+	}
+	for i := range pws {
+		if got := desCrypt(pws[i], salts[i]); got != want[i] {
+			t.Errorf("desCrypt(%q, %q) = %q, system crypt %q", pws[i], salts[i], got, want[i])
 		}
 	}
 }
