@@ -15,6 +15,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		start = time.Now()
 	}
 	sn := s.snap.Load()
+	if max := sn.cfg.MaxKeepAliveRequests; max > 0 {
+		s.countKeepAlive(w, r, max)
+	}
 	rt := s.decide(sn, r, nil)
 	var lw *logWriter
 	if s.opts.AccessLog != nil {

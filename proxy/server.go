@@ -215,8 +215,13 @@ func (s *Server) httpServer() *http.Server {
 		MaxHeaderBytes:    100 * 8190, // LimitRequestFields 100 × LimitRequestFieldSize 8190
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
-	if cfg.Main != nil && !cfg.KeepAlive && cfg.KeepAliveTimeout > 0 {
+	if !cfg.KeepAlive && cfg.KeepAliveTimeout > 0 {
 		s.hs.SetKeepAlivesEnabled(false)
+	}
+	if cfg.MaxKeepAliveRequests > 0 {
+		s.hs.ConnContext = func(ctx context.Context, _ net.Conn) context.Context {
+			return context.WithValue(ctx, connRequestsKey{}, new(atomic.Int64))
+		}
 	}
 	return s.hs
 }
@@ -290,3 +295,14 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b 
 
 func (bufferPool) Get() []byte  { return *(copyBufs.Get().(*[]byte)) }
 func (bufferPool) Put(b []byte) { copyBufs.Put(&b) }
+
+type connRequestsKey struct{}
+
+// countKeepAlive implements MaxKeepAliveRequests: the response to the
+// N-th request of a connection carries "Connection: close".
+func (s *Server) countKeepAlive(w http.ResponseWriter, r *http.Request, max int) {
+	n, ok := r.Context().Value(connRequestsKey{}).(*atomic.Int64)
+	if ok && n.Add(1) >= int64(max) {
+		w.Header().Set("Connection", "close")
+	}
+}

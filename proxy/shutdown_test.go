@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -107,5 +108,27 @@ func TestReloadKeepsMemberState(t *testing.T) {
 	}
 	if st := s.Registry().Lookup("balancer://c").Member(dead).StatusText(); !strings.Contains(st, "Err") {
 		t.Fatalf("member error state lost on reload: %q", st)
+	}
+}
+
+// TestMaxKeepAliveRequests: the connection closes after the configured
+// number of requests.
+func TestMaxKeepAliveRequests(t *testing.T) {
+	b := backend(t, "b")
+	cfg := plainVHost(b.URL)
+	cfg.MaxKeepAliveRequests = 3
+	_, base := start(t, cfg, Options{})
+	c := dialRaw(t, base)
+	br := bufio.NewReader(c)
+	for i := 1; i <= 3; i++ {
+		_, _ = io.WriteString(c, "GET /x HTTP/1.1\r\nHost: front.test\r\n\r\n")
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		drain(res)
+		if res.Close != (i == 3) {
+			t.Fatalf("request %d: Connection close = %v", i, res.Close)
+		}
 	}
 }
