@@ -1,0 +1,62 @@
+package proxy
+
+import (
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/balancerd/balancerd/directives/model"
+)
+
+// TestFailOnTimeout: a read timeout is a 502 without failover; with
+// failontimeout=On the member goes into error, without it stays usable.
+func TestFailOnTimeout(t *testing.T) {
+	block := make(chan struct{})
+	t.Cleanup(func() { close(block) })
+	slow := rawBackend(t, func(c net.Conn) { readHead(c); <-block })
+	for _, fot := range []bool{true, false} {
+		vh := vhostCfg("front.test")
+		m := worker(slow)
+		m.Params.Timeout = 30 * time.Millisecond
+		live := backend(t, "live")
+		bc := balancerCfg("balancer://t", m, worker(live.URL))
+		bc.FailOnTimeout = fot
+		addBalancer(vh, bc)
+		vh.ProxyPass = []*model.ProxyPassRule{pass("/", "balancer://t/")}
+		s, base := start(t, config(vh), Options{})
+		res := get(t, nil, "GET", base+"/x", "front.test") // byrequests: the slow member first
+		if drain(res); res.StatusCode != http.StatusBadGateway {
+			t.Fatalf("failontimeout=%v: status %d, want 502 (no failover on timeouts)", fot, res.StatusCode)
+		}
+		st := s.Registry().Lookup("balancer://t").Member(slow).StatusText()
+		if strings.Contains(st, "Err") != fot {
+			t.Errorf("failontimeout=%v: member status %q", fot, st)
+		}
+	}
+}
+
+// TestUnixSocketWorker: unix:/path|http://name/ workers dial the socket
+// and send the URL's host.
+func TestUnixSocketWorker(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "b.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skipf("unix sockets: %v", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("unix " + r.Host + " " + r.RequestURI))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+	vh := vhostCfg("front.test")
+	rule := pass("/u", "http://localhost/app")
+	rule.Worker.UnixSocket = sock
+	vh.ProxyPass = []*model.ProxyPassRule{rule}
+	_, base := start(t, config(vh), Options{})
+	if got := drain(get(t, nil, "GET", base+"/u/x", "front.test")); got != "unix localhost /app/x" {
+		t.Fatalf("got %q", got)
+	}
+}
