@@ -289,6 +289,15 @@ func (b *Backend) respond(bw *bufio.Writer, req *http.Request, r Rule, bodyLen i
 	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
 	bw.WriteString("Content-Type: text/plain\r\n")
 	bw.WriteString("X-Backend: " + b.Name + "\r\n")
+	server := "recording-backend"
+	for _, h := range r.Headers {
+		if strings.HasPrefix(strings.ToLower(h), "server:") {
+			server = ""
+		}
+	}
+	if server != "" {
+		bw.WriteString("Server: " + server + "\r\n")
+	}
 	for _, h := range r.Headers {
 		if b.Expand != nil {
 			h = b.Expand(h)
