@@ -53,14 +53,19 @@ func ReadBackend(path string, opts parser.Options) (BackendInfo, parser.Diagnost
 func CollectCookies(ds []*parser.Directive) BackendInfo {
 	var bi BackendInfo
 	mainNames := lintServerNames(ds)
-	lintWalk(ds, func(d *parser.Directive, parents []*parser.Directive) {
-		names := mainNames
+	vhostNames := map[*parser.Directive][]string{}
+	namesFor := func(parents []*parser.Directive) []string {
 		for i := len(parents) - 1; i >= 0; i-- {
-			if strings.EqualFold(parents[i].Name, "VirtualHost") {
-				names = lintServerNames(parents[i].Block)
-				break
+			if p := parents[i]; strings.EqualFold(p.Name, "VirtualHost") {
+				if _, ok := vhostNames[p]; !ok {
+					vhostNames[p] = lintServerNames(p.Block)
+				}
+				return vhostNames[p]
 			}
 		}
+		return mainNames
+	}
+	lintWalk(ds, func(d *parser.Directive, parents []*parser.Directive) {
 		switch strings.ToLower(d.Name) {
 		case "rewriterule":
 			args := d.ArgValues()
@@ -83,7 +88,7 @@ func CollectCookies(ds []*parser.Directive) BackendInfo {
 				bi.Cookies = append(bi.Cookies, CookieSetter{
 					Pos: d.Pos, Via: "RewriteRule", Name: co.Name, Value: co.Value,
 					Dynamic: lintHasVars(co.Value), Domain: co.Domain, Path: co.Path,
-					ServerNames: names, Inactive: inactive,
+					ServerNames: namesFor(parents), Inactive: inactive,
 				})
 			}
 		case "header":
@@ -98,7 +103,7 @@ func CollectCookies(ds []*parser.Directive) BackendInfo {
 			bi.Cookies = append(bi.Cookies, CookieSetter{
 				Pos: d.Pos, Via: "Header", Name: c.Name, Value: c.Value,
 				Dynamic: lintHasVars(c.Value), Domain: c.Domain, Path: c.Path,
-				ServerNames: names,
+				ServerNames: namesFor(parents),
 			})
 		}
 	})

@@ -2,6 +2,7 @@ package directives
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -252,4 +253,32 @@ func FuzzParseSetCookie(f *testing.F) {
 			t.Fatalf("%q: route without separator", s)
 		}
 	})
+}
+
+func TestReadBackend(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"http1.conf":  "<IfModule mod_rewrite.c>\n  RewriteEngine On\n  RewriteRule .* - [CO=BALANCEID:balancer.http1:.example.com]\n</IfModule>\n",
+		"broken.conf": "<VirtualHost *:80>\n  RewriteEngine On\n  RewriteRule .* - [CO=BALANCEID:balancer.http2:.example.com]\n",
+	})
+	bi, diags := ReadBackend(filepath.Join(dir, "http1.conf"), ParserOptions(LoadOptions{}))
+	if len(diags) != 0 || len(bi.Cookies) != 1 || bi.Cookies[0].Value != "balancer.http1" || bi.Cookies[0].Pos.Line != 3 {
+		t.Errorf("cookies inside <IfModule mod_rewrite.c>: %+v, %v", bi, diags)
+	}
+	// A broken backend file is reported, and what could be read is used.
+	bi, diags = ReadBackend(filepath.Join(dir, "broken.conf"), ParserOptions(LoadOptions{}))
+	if !diags.HasErrors() || len(bi.Cookies) != 1 {
+		t.Errorf("broken backend: %+v, %v", bi, diags)
+	}
+	_, diags = ReadBackend(filepath.Join(dir, "missing.conf"), ParserOptions(LoadOptions{}))
+	if !diags.HasErrors() {
+		t.Error("missing backend file: no error")
+	}
+}
+
+func TestCheckMissingConfig(t *testing.T) {
+	ds := Check(filepath.Join(t.TempDir(), "nope.conf"), CheckOptions{})
+	if !ds.HasErrors() {
+		t.Errorf("Check of a missing file: %v", ds)
+	}
 }

@@ -85,10 +85,14 @@ type linter struct {
 	opts     LintOptions
 	backends []BackendInfo
 	// idx maps "FILE:LINE" to the directives that start there.
-	idx      map[string][]*parser.Directive
-	disabled map[string]bool
-	seen     map[string]bool
-	diags    parser.Diagnostics
+	idx map[string][]*parser.Directive
+	// balancerDirs indexes the directives that set balancer parameters
+	// (built on first use).
+	balancerDirs map[string][]*parser.Directive
+	own          []CookieSetter // cookies the config itself sets
+	disabled     map[string]bool
+	seen         map[string]bool
+	diags        parser.Diagnostics
 }
 
 func newLinter(cfg *model.Config, res *parser.Result, opts LintOptions) *linter {

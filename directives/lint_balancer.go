@@ -75,51 +75,55 @@ func (l *linter) balancerPos(b *model.Balancer) parser.Pos {
 // (stickysession=, nofailover=, nonce=...) for b: a ProxyPass to it, a
 // ProxySet or a <Proxy balancer://...> opener. Falls back to balancerPos.
 func (l *linter) balancerParamPos(b *model.Balancer, key string) parser.Pos {
-	var found parser.Pos
-	if l.res != nil {
-		lintWalk(l.res.Directives, func(d *parser.Directive, parents []*parser.Directive) {
-			if found.IsValid() {
-				return
-			}
-			target := ""
-			args := d.ArgValues()
-			switch strings.ToLower(d.Name) {
-			case "proxypass", "proxypassmatch", "proxyset", "proxy":
-				for _, a := range args {
-					if strings.HasPrefix(strings.ToLower(a), "balancer://") {
-						target = a
-						break
-					}
-				}
-				if target == "" && strings.EqualFold(d.Name, "ProxySet") {
-					for i := len(parents) - 1; i >= 0; i-- {
-						if strings.EqualFold(parents[i].Name, "Proxy") && len(parents[i].Args) > 0 {
-							target = parents[i].Args[0].Value
-							break
-						}
-					}
-				}
-			default:
-				return
-			}
-			if lintBalancerKey(target) != b.Name {
-				return
-			}
-			for _, a := range args {
-				if k, _, ok := strings.Cut(a, "="); ok && strings.EqualFold(k, key) {
-					found = d.Pos
-					return
-				}
-			}
-		})
+	if l.balancerDirs == nil {
+		l.indexBalancerDirectives()
 	}
-	if found.IsValid() {
-		return found
+	for _, d := range l.balancerDirs[b.Name] {
+		for _, a := range d.Args {
+			if k, _, ok := strings.Cut(a.Value, "="); ok && strings.EqualFold(k, key) {
+				return d.Pos
+			}
+		}
 	}
 	return l.balancerPos(b)
 }
 
-// balancerKey turns "balancer://Name/path" into "balancer://name".
+// indexBalancerDirectives maps each balancer name to the ProxyPass,
+// ProxySet and <Proxy> directives that can carry its parameters, in file
+// order.
+func (l *linter) indexBalancerDirectives() {
+	l.balancerDirs = map[string][]*parser.Directive{}
+	if l.res == nil {
+		return
+	}
+	lintWalk(l.res.Directives, func(d *parser.Directive, parents []*parser.Directive) {
+		switch strings.ToLower(d.Name) {
+		case "proxypass", "proxypassmatch", "proxyset", "proxy":
+		default:
+			return
+		}
+		target := ""
+		for _, a := range d.Args {
+			if strings.HasPrefix(strings.ToLower(a.Value), "balancer://") {
+				target = a.Value
+				break
+			}
+		}
+		if target == "" && strings.EqualFold(d.Name, "ProxySet") {
+			for i := len(parents) - 1; i >= 0; i-- {
+				if strings.EqualFold(parents[i].Name, "Proxy") && len(parents[i].Args) > 0 {
+					target = parents[i].Args[0].Value
+					break
+				}
+			}
+		}
+		if k := lintBalancerKey(target); k != "" {
+			l.balancerDirs[k] = append(l.balancerDirs[k], d)
+		}
+	})
+}
+
+// lintBalancerKey turns "balancer://Name/path" into "balancer://name".
 func lintBalancerKey(u string) string {
 	if !strings.HasPrefix(strings.ToLower(u), "balancer://") {
 		return ""

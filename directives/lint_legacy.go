@@ -182,7 +182,7 @@ func lintHeaderCookies(l *linter) {
 			seps[b.StickyCookie] = b.StickySep
 		}
 	})
-	for _, c := range CollectCookies(l.res.Directives).Cookies {
+	for _, c := range l.ownCookies() {
 		if c.Via != "Header" {
 			continue
 		}

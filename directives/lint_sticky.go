@@ -75,10 +75,8 @@ type cookieSource struct {
 // config) set.
 func lintBackendCookies(l *linter) {
 	var all []cookieSource
-	if l.res != nil {
-		for _, c := range CollectCookies(l.res.Directives).Cookies {
-			all = append(all, cookieSource{c, ""})
-		}
+	for _, c := range l.ownCookies() {
+		all = append(all, cookieSource{c, ""})
 	}
 	for _, bi := range l.backends {
 		for _, c := range bi.Cookies {
@@ -91,21 +89,66 @@ func lintBackendCookies(l *linter) {
 				"this %s sets cookie %s, but %s; add `RewriteEngine On` before it", c.Via, c.Name, c.Inactive)
 		}
 	}
+	// Index by cookie name; the balancer's own cookies also by the
+	// virtual host names they are set in ("" = main server).
+	byName := map[string][]cookieSource{}
+	own := map[string][]cookieSource{}
+	var names []string
+	seenName := map[string]bool{}
+	for _, c := range all {
+		if !seenName[c.Name] {
+			seenName[c.Name] = true
+			names = append(names, c.Name)
+		}
+		if c.backend != "" {
+			byName[c.Name] = append(byName[c.Name], c)
+			continue
+		}
+		if len(c.ServerNames) == 0 {
+			own[c.Name+"|"] = append(own[c.Name+"|"], c)
+		}
+		for _, n := range c.ServerNames {
+			own[c.Name+"|"+n] = append(own[c.Name+"|"+n], c)
+		}
+	}
+	ownFor := func(name string, s *model.Server) []cookieSource {
+		if len(s.Addrs) == 0 { // main server: every vhost's cookies count
+			var out []cookieSource
+			for _, c := range all {
+				if c.backend == "" && c.Name == name {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+		out := own[name+"|"]
+		seen := map[parser.Pos]bool{}
+		for _, n := range append([]string{s.ServerName}, s.ServerAlias...) {
+			for _, c := range own[name+"|"+strings.ToLower(n)] {
+				if !seen[c.Pos] {
+					seen[c.Pos] = true
+					out = append(out[:len(out):len(out)], c)
+				}
+			}
+		}
+		return out
+	}
 	l.eachBalancer(func(s *model.Server, b *model.Balancer) {
 		if b.StickyCookie == "" || len(b.Members) == 0 {
 			return
 		}
 		lbSets := false
 		var match, near []cookieSource
-		for _, c := range all {
-			switch {
-			case c.Name == b.StickyCookie:
-				if c.Inactive == "" {
-					match = append(match, c)
-					lbSets = lbSets || c.backend == ""
-				}
-			case strings.EqualFold(c.Name, b.StickyCookie) || cookieNameDistance(c.Name, b.StickyCookie) <= 2:
-				near = append(near, c)
+		for _, c := range append(ownFor(b.StickyCookie, s), byName[b.StickyCookie]...) {
+			if c.Inactive != "" {
+				continue
+			}
+			match = append(match, c)
+			lbSets = lbSets || c.backend == ""
+		}
+		for _, name := range names {
+			if name != b.StickyCookie && (strings.EqualFold(name, b.StickyCookie) || cookieNameDistance(name, b.StickyCookie) <= 2) {
+				near = append(near, byName[name]...)
 			}
 		}
 		if len(l.backends) == 0 && !lbSets {
@@ -324,4 +367,16 @@ func appSessionCookie(name string) bool {
 func routelessSessionCookie(name string) bool {
 	u := strings.ToUpper(name)
 	return u == "PHPSESSID" || u == "ASP.NET_SESSIONID" || strings.HasPrefix(u, "ASPSESSIONID")
+}
+
+// ownCookies returns the cookies the load balancer's own configuration
+// sets (computed once).
+func (l *linter) ownCookies() []CookieSetter {
+	if l.own == nil {
+		l.own = []CookieSetter{}
+		if l.res != nil {
+			l.own = CollectCookies(l.res.Directives).Cookies
+		}
+	}
+	return l.own
 }
