@@ -59,9 +59,12 @@ type View struct {
 	// LBMethods are the lbmethods the balancer form offers (Apache: the
 	// loaded lbmethod modules); nil means byrequests, bybusyness, bytraffic.
 	LBMethods []string
-	// HCheck shows the health-check columns and the HC-Fail flag, as with
-	// mod_proxy_hcheck loaded.
+	// HCheck shows the health-check columns, the HC-Fail flag and the
+	// health-check form fields, as with mod_proxy_hcheck loaded.
 	HCheck bool
+	// HCExprs are the ProxyHCExpr conditions by name (listed sorted by
+	// name when HCheck is set).
+	HCExprs map[string]string
 }
 
 // ViewOf builds the View of a server from its model and the live
@@ -89,6 +92,19 @@ func ViewOf(s *model.Server, live map[string]*balancer.Balancer) *View {
 		}
 	}
 	v.ID = fmt.Sprintf("p%x", oneAtATime(s.ServerName+"."+s.Source))
+	v.HCExprs = s.Proxy.HCExprs
+	// Health-check parameters need mod_proxy_hcheck in Apache, so a
+	// configuration that uses them has it loaded.
+	for _, b := range v.Balancers {
+		for _, m := range b.Members() {
+			if cfg := m.Config(); cfg != nil && cfg.Params.HealthCheck.Method != "" {
+				v.HCheck = true
+			}
+		}
+	}
+	if len(v.HCExprs) > 0 {
+		v.HCheck = true
+	}
 	return v
 }
 

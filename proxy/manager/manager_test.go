@@ -40,6 +40,7 @@ type fixture struct {
 	srv  *httptest.Server
 	logs []string
 	mu   sync.Mutex
+	host string // Host header; "" = 127.0.0.1:38777
 }
 
 const testNonce = "889923fc-1fc1-73f0-7fee-2f810db13507"
@@ -83,6 +84,9 @@ func (f *fixture) do(method, target, referer, body string) (*http.Response, stri
 		f.t.Fatal(err)
 	}
 	req.Host = "127.0.0.1:38777"
+	if f.host != "" {
+		req.Host = f.host
+	}
 	if referer != "" {
 		req.Header.Set("Referer", referer)
 	}
@@ -138,6 +142,30 @@ func TestPageMatchesApache(t *testing.T) {
 			if resp.ContentLength != -1 {
 				t.Errorf("page should be chunked, Content-Length %d", resp.ContentLength)
 			}
+			if want := apacheFile(t, tt.file, testNonce); body != want {
+				t.Errorf("page differs from Apache's:\n%s", diff(want, body))
+			}
+		})
+	}
+}
+
+// TestHealthCheckPageMatchesApache: the sticky fixture with
+// "hcmethod=GET hcinterval=10 hcuri=/health hcpasses=2 hcfails=3
+// hcexpr=ok234" on the first member and one ProxyHCExpr, as Apache 2.4.67
+// with mod_proxy_hcheck shows it.
+func TestHealthCheckPageMatchesApache(t *testing.T) {
+	for _, tt := range []struct{ file, target string }{
+		{"apache-hcexpr-page.html", "/balancer-manager"},
+		{"apache-hcexpr-worker-form.html", "/balancer-manager?b=mycluster&w=http://127.0.0.1:38778&nonce=" + testNonce},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			f := newFixture(t, true, testNonce)
+			f.host = "127.0.0.1:38797"
+			m := f.bal.Member("http://127.0.0.1:38778").Config()
+			m.Params.HealthCheck = model.HealthCheck{Method: "GET", Interval: 10 * time.Second, URI: "/health", Passes: 2, Fails: 3, Expr: "ok234"}
+			f.view.HCheck = true
+			f.view.HCExprs = map[string]string{"ok234": "%{REQUEST_STATUS} =~ /^[234]/"}
+			_, body := f.do("GET", tt.target, "http://127.0.0.1:38797/balancer-manager", "")
 			if want := apacheFile(t, tt.file, testNonce); body != want {
 				t.Errorf("page differs from Apache's:\n%s", diff(want, body))
 			}

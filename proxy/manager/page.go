@@ -3,9 +3,12 @@ package manager
 import (
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/balancerd/balancerd/directives/model"
 	"github.com/balancerd/balancerd/proxy/balancer"
 )
 
@@ -187,19 +190,22 @@ func (m *Manager) writeHTML(w http.ResponseWriter, r *http.Request, v *View, bse
 				htmlEscape(st.Route), htmlEscape(st.Redirect), float64(st.LBFactor)/100.0, st.LBSet, st.StatusText(),
 				st.Elected, st.Busy, st.LBStatus, strfsize(st.Transferred), strfsize(st.Read))
 			if v.HCheck && cfg != nil {
-				hc := cfg.Params.HealthCheck
-				method := hc.Method
-				if method == "" {
-					method = "NONE"
-				}
+				hc := hcDefaults(cfg.Params.HealthCheck)
 				fmt.Fprintf(&b, "<td>%s</td><td>%dms</td><td>%d (%d)</td><td>%d (%d)</td><td>%s</td><td>%s</td>",
-					method, hc.Interval.Milliseconds(), hc.Passes, st.HCPasses, hc.Fails, st.HCFails, htmlEscape(hc.URI), htmlEscape(hc.Expr))
+					hc.Method, hc.Interval.Milliseconds(), hc.Passes, st.HCPasses, hc.Fails, st.HCFails, htmlEscape(hc.URI), htmlEscape(hc.Expr))
 			}
 			b.WriteString("</tr>\n")
 		}
 		b.WriteString("</table>\n")
 	}
 	b.WriteString("<hr />\n")
+	if v.HCheck && len(v.HCExprs) > 0 {
+		b.WriteString("\n\n<table><tr><th colspan='2'>Health check cond. expressions:</th></tr>\n<tr><th>Expr name</th><th>Expression</th></tr>\n")
+		for _, name := range sortedKeys(v.HCExprs) {
+			fmt.Fprintf(&b, "<tr><td>%s</td><td>%s</td></tr>\n", htmlEscape(name), htmlEscape(v.HCExprs[name]))
+		}
+		b.WriteString("</table><hr/>\n")
+	}
 	if wsel != nil && bsel != nil {
 		writeWorkerForm(&b, r, v, bsel, wsel, m.Nonce(bsel))
 	} else if bsel != nil {
@@ -263,6 +269,9 @@ func writeWorkerForm(b *strings.Builder, r *http.Request, v *View, bsel *balance
 		b.WriteString("</td>")
 	}
 	b.WriteString("\n</tr></table></td></tr>\n")
+	if v.HCheck {
+		writeHCFields(b, v, w)
+	}
 	b.WriteString("<tr><td colspan='2'><input type=submit value='Submit'></td></tr>\n</table>\n")
 	fmt.Fprintf(b, "<input type=hidden name='w' id='w' value=\"%s\">\n", escapeURI(st.Name))
 	fmt.Fprintf(b, "<input type=hidden name='b' id='b' value=\"%s\">\n", strings.TrimPrefix(bsel.Name(), "balancer://"))
@@ -304,4 +313,66 @@ func writeBalancerForm(b *strings.Builder, r *http.Request, v *View, bal *balanc
 	fmt.Fprintf(b, "<input type=hidden name='b' id='b' value=\"%s\">\n", strings.TrimPrefix(bal.Name(), "balancer://"))
 	fmt.Fprintf(b, "<input type=hidden name='nonce' id='nonce' value='%s'>\n", nonce)
 	b.WriteString("</form>\n<hr />\n")
+}
+
+// hcMethods are mod_proxy_hcheck's methods in its form order.
+var hcMethods = []string{"NONE", "TCP", "OPTIONS", "HEAD", "GET", "OPTIONS11", "HEAD11", "GET11"}
+
+// hcDefaults fills mod_proxy_hcheck's defaults: method NONE, interval
+// 30s, one pass, one fail.
+func hcDefaults(hc model.HealthCheck) model.HealthCheck {
+	if hc.Method == "" {
+		hc.Method = "NONE"
+	}
+	if hc.Interval <= 0 {
+		hc.Interval = 30 * time.Second
+	}
+	if hc.Passes <= 0 {
+		hc.Passes = 1
+	}
+	if hc.Fails <= 0 {
+		hc.Fails = 1
+	}
+	return hc
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// writeHCFields writes the worker form's health-check table.
+func writeHCFields(b *strings.Builder, v *View, w *balancer.Member) {
+	var hc model.HealthCheck
+	if cfg := w.Config(); cfg != nil {
+		hc = cfg.Params.HealthCheck
+	}
+	hc = hcDefaults(hc)
+	b.WriteString("<tr><td colspan='2'>\n<table align='center'><tr><th>Health Check param</th><th>Value</th></tr>\n")
+	b.WriteString("<tr><td>Method</td><td><select name='w_hm'>\n")
+	for _, m := range hcMethods {
+		sel := "  "
+		if strings.EqualFold(m, hc.Method) {
+			sel = " selected "
+		}
+		fmt.Fprintf(b, "<option value='%s'%s>%s</option>\n", m, sel, m)
+	}
+	b.WriteString("</select>\n</td></tr>\n<tr><td>Expr</td><td><select name='w_he'>\n")
+	for _, name := range sortedKeys(v.HCExprs) {
+		sel := "  "
+		if strings.EqualFold(name, hc.Expr) {
+			sel = " selected "
+		}
+		fmt.Fprintf(b, "<option value='%s'%s>%s</option>\n", htmlEscape(name), sel, htmlEscape(name))
+	}
+	b.WriteString("</select>\n</td></tr>\n")
+	fmt.Fprintf(b, "<tr><td>Interval (ms)</td><td><input name='w_hi' id='w_hi' type='text' value='%d'></td></tr>\n", hc.Interval.Milliseconds())
+	fmt.Fprintf(b, "<tr><td>Passes trigger</td><td><input name='w_hp' id='w_hp' type='text' value='%d'></td></tr>\n", hc.Passes)
+	fmt.Fprintf(b, "<tr><td>Fails trigger)</td><td><input name='w_hf' id='w_hf' type='text' value='%d'></td></tr>\n", hc.Fails)
+	fmt.Fprintf(b, "<tr><td>HC uri</td><td><input name='w_hu' id='w_hu' type='text' value=\"%s\"></td></tr>\n", htmlEscape(hc.URI))
+	b.WriteString("</table>\n</td></tr>\n")
 }
