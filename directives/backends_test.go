@@ -193,6 +193,7 @@ func TestLintHeaderRecipe(t *testing.T) {
 	}{
 		{`Header add Set-Cookie "BALANCEID=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED`, nil},
 		{`Header add Set-Cookie "BALANCEID=%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED`, []string{"sticky-cookie-separator@1"}},
+		{`Header add Set-Cookie "BALANCID=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED`, []string{"sticky-cookie-unset@14"}},
 	}
 	for _, tt := range tests {
 		res := parser.ParseBytes("lb.conf", []byte(tt.header+"\n"), parser.Options{})

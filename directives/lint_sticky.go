@@ -149,9 +149,10 @@ func lintBackendCookies(l *linter) {
 		for _, name := range names {
 			if name != b.StickyCookie && (strings.EqualFold(name, b.StickyCookie) || cookieNameDistance(name, b.StickyCookie) <= 2) {
 				near = append(near, byName[name]...)
+				near = append(near, ownFor(name, s)...)
 			}
 		}
-		if len(l.backends) == 0 && !lbSets {
+		if len(l.backends) == 0 && !lbSets && len(near) == 0 {
 			return // nothing to cross-check against
 		}
 		sp := l.balancerParamPos(b, "stickysession")
@@ -160,8 +161,12 @@ func lintBackendCookies(l *linter) {
 			for _, bi := range l.backends {
 				files = append(files, bi.File)
 			}
-			msg := fmt.Sprintf("%s has stickysession=%s but no backend (%s) sets a cookie named %s, so requests never stick",
-				b.Name, b.StickyCookie, strings.Join(files, ", "), b.StickyCookie)
+			who := fmt.Sprintf("no backend (%s)", strings.Join(files, ", "))
+			if len(files) == 0 {
+				who = "nothing in this configuration (and no --backend file)"
+			}
+			msg := fmt.Sprintf("%s has stickysession=%s but %s sets a cookie named %s, so requests never stick",
+				b.Name, b.StickyCookie, who, b.StickyCookie)
 			if len(near) > 0 {
 				msg += fmt.Sprintf("; %s sets %q: make the names identical (they are case-sensitive)", lintAt(near[0].Pos), near[0].Name)
 			} else {
