@@ -730,6 +730,8 @@ var standardSpecs = []Spec{
 	{Name: "xml2EncDefault", Module: "xml2enc_module", Source: "mod_xml2enc.c", Contexts: CtxServer | CtxVHost | CtxDirectory | CtxLocation | CtxFiles | CtxProxy | CtxIf | CtxLimit, NotIn: 0, HTAccess: true, Override: "All", Shape: ShapeTake1, MinArgs: 1, MaxArgs: 1, Flag: false, Section: false, Help: "Usage: xml2EncDefault charset"},
 	{Name: "xml2EncAlias", Module: "xml2enc_module", Source: "mod_xml2enc.c", Contexts: CtxServer, NotIn: CtxVHost, HTAccess: false, Override: "", Shape: ShapeIterate2, MinArgs: 2, MaxArgs: -1, Flag: false, Section: false, Help: "EncodingAlias charset alias [more aliases]"},
 	{Name: "xml2StartParse", Module: "xml2enc_module", Source: "mod_xml2enc.c", Contexts: CtxServer | CtxVHost | CtxDirectory | CtxLocation | CtxFiles | CtxProxy | CtxIf | CtxLimit, NotIn: 0, HTAccess: true, Override: "All", Shape: ShapeIterate, MinArgs: 1, MaxArgs: -1, Flag: false, Section: false, Help: "Ignore anything in front of the first of these elements"},
+	{Name: "MinSpareServers", Module: "mpm_prefork_module", Source: "prefork.c", Contexts: CtxServer, NotIn: CtxVHost, HTAccess: false, Override: "", Shape: ShapeTake1, MinArgs: 1, MaxArgs: 1, Flag: false, Section: false, Help: "Minimum number of idle children, to handle request spikes"},
+	{Name: "MaxSpareServers", Module: "mpm_prefork_module", Source: "prefork.c", Contexts: CtxServer, NotIn: CtxVHost, HTAccess: false, Override: "", Shape: ShapeTake1, MinArgs: 1, MaxArgs: 1, Flag: false, Section: false, Help: "Maximum number of idle children"},
 }
 
 // standardModules lists the modules of a Debian apache2 build: compiled-in
@@ -815,6 +817,8 @@ var standardModules = []ModuleInfo{
 	{ID: "mime_module", Source: "mod_mime.c", File: "mod_mime.so"},
 	{ID: "mime_magic_module", Source: "mod_mime_magic.c", File: "mod_mime_magic.so"},
 	{ID: "mpm_event_module", Source: "event.c", File: "mod_mpm_event.so"},
+	{ID: "mpm_prefork_module", Source: "prefork.c", File: "mod_mpm_prefork.so"},
+	{ID: "mpm_worker_module", Source: "worker.c", File: "mod_mpm_worker.so"},
 	{ID: "negotiation_module", Source: "mod_negotiation.c", File: "mod_negotiation.so"},
 	{ID: "proxy_module", Source: "mod_proxy.c", File: "mod_proxy.so"},
 	{ID: "proxy_ajp_module", Source: "mod_proxy_ajp.c", File: "mod_proxy_ajp.so"},

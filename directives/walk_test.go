@@ -132,3 +132,12 @@ var walkErrorCases = []diagCase{
 	{"unsupported ldap", "<Location /x>\nAuthLDAPURL ldap://x/\n</Location>\n", 2, "AuthLDAPURL (authnz_ldap_module) is not supported by balancerd", true},
 	{"flag ignores extra words", "KeepAlive on off\n", 0, "", false},
 }
+
+// Debian with the prefork MPM (mod_php setups): its LoadModule line and
+// directives are standard.
+func TestPreforkMPM(t *testing.T) {
+	_, diags := loadText(t, "LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so\n<IfModule mpm_prefork_module>\nStartServers 5\nMinSpareServers 5\nMaxSpareServers 10\nMaxRequestWorkers 150\n</IfModule>\nListen 80\n")
+	if d := firstDiag(diags, parser.Error); d != nil {
+		t.Fatalf("unexpected %s", d)
+	}
+}

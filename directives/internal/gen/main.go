@@ -56,7 +56,7 @@ func main() {
 	var base strings.Builder
 	fmt.Fprintf(&base, "ServerRoot %s\nPidFile %s/pid\nErrorLog %s/error.log\nMutex file:%s\nServerName gen.test\n", tmp, tmp, tmp, tmp)
 	for _, m := range mods {
-		if m.File == "" {
+		if m.File == "" || m.File == "mod_mpm_prefork.so" || m.File == "mod_mpm_worker.so" {
 			continue
 		}
 		fmt.Fprintf(&base, "LoadModule %s %s\n", m.ID, filepath.Join(*modDir, m.File))
@@ -80,7 +80,7 @@ func main() {
 		}
 	}
 
-	probe := func(i int, snippet string) string {
+	probeWith := func(baseConf string, i int, snippet string) string {
 		f := filepath.Join(tmp, fmt.Sprintf("p%d.conf", i))
 		check(os.WriteFile(f, []byte(baseConf+snippet+"\n"), 0o644))
 		outb, _ := exec.Command(*apacheBin, "-f", f, "-t").CombinedOutput()
@@ -91,22 +91,51 @@ func main() {
 		return readPrefix.ReplaceAllString(last, "")
 	}
 
-	var wg sync.WaitGroup
-	work := make(chan *entry)
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for e := range work {
-				probeEntry(e, func(s string) string { return probe(w, s) })
-			}
-		}(w)
+	probeAll := func(baseConf string, entries []*entry) {
+		var wg sync.WaitGroup
+		work := make(chan *entry)
+		for w := 0; w < 2; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for e := range work {
+					probeEntry(e, func(s string) string { return probeWith(baseConf, w, s) })
+				}
+			}(w)
+		}
+		for _, e := range entries {
+			work <- e
+		}
+		close(work)
+		wg.Wait()
 	}
+	probeAll(baseConf, entries)
+
+	// The other MPMs' own directives (MinSpareServers, ...), probed with
+	// that MPM loaded instead of event.
+	known := map[string]bool{}
 	for _, e := range entries {
-		work <- e
+		known[strings.ToLower(e.Name)] = true
 	}
-	close(work)
-	wg.Wait()
+	eventLine := fmt.Sprintf("LoadModule mpm_event_module %s\n", filepath.Join(*modDir, "mod_mpm_event.so"))
+	for _, mpm := range []struct{ id, file string }{{"mpm_prefork_module", "mod_mpm_prefork.so"}, {"mpm_worker_module", "mod_mpm_worker.so"}} {
+		alt := strings.Replace(baseConf, eventLine, fmt.Sprintf("LoadModule %s %s\n", mpm.id, filepath.Join(*modDir, mpm.file)), 1)
+		f := filepath.Join(tmp, mpm.id+".conf")
+		check(os.WriteFile(f, []byte(alt), 0o644))
+		L, err := exec.Command(*apacheBin, "-f", f, "-L").Output()
+		check(err)
+		var extra []*entry
+		for _, e := range parseL(string(L)) {
+			if known[strings.ToLower(e.Name)] {
+				continue
+			}
+			known[strings.ToLower(e.Name)] = true
+			e.Module = mpm.id
+			extra = append(extra, e)
+		}
+		probeAll(alt, extra)
+		entries = append(entries, extra...)
+	}
 
 	version, _ := exec.Command(*apacheBin, "-v").Output()
 	emit(entries, mods, strings.SplitN(string(version), "\n", 2)[0])
@@ -295,9 +324,6 @@ func modules() []module {
 	sort.Strings(fs)
 	for _, f := range fs {
 		file := filepath.Base(f)
-		if file == "mod_mpm_prefork.so" || file == "mod_mpm_worker.so" {
-			continue
-		}
 		id := ids[file]
 		if id == "" {
 			id = strings.TrimSuffix(strings.TrimPrefix(file, "mod_"), ".so") + "_module"
@@ -308,6 +334,10 @@ func modules() []module {
 			src = "util_ldap.c"
 		case "mod_mpm_event.so":
 			src = "event.c"
+		case "mod_mpm_prefork.so":
+			src = "prefork.c"
+		case "mod_mpm_worker.so":
+			src = "worker.c"
 		}
 		out = append(out, module{ID: id, Source: src, File: file})
 	}
