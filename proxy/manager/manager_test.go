@@ -478,3 +478,26 @@ func BenchmarkPage(b *testing.B) {
 		}
 	}
 }
+
+// TestConcurrentChanges runs POSTed changes and page reads in parallel
+// (run with -race).
+func TestConcurrentChanges(t *testing.T) {
+	f := newFixture(t, true, testNonce)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for j := 0; j < 10; j++ {
+				on := (i + j) % 2
+				f.do("POST", "/balancer-manager", ref, "b=mycluster&w=http://127.0.0.1:38778&nonce="+testNonce+"&w_status_N="+strconv.Itoa(on)+"&w_lf="+strconv.Itoa(1+j))
+				f.do("GET", "/balancer-manager?xml=1", ref, "")
+			}
+		}(i)
+	}
+	wg.Wait()
+	f.do("POST", "/balancer-manager", ref, "b=mycluster&w=http://127.0.0.1:38778&nonce="+testNonce+"&w_status_N=0")
+	if got := f.status("http://127.0.0.1:38778"); got != "Init Ok " {
+		t.Errorf("final status %q", got)
+	}
+}
