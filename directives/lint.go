@@ -77,6 +77,7 @@ var lintRules = []func(*linter){
 	lintRewriteFlags,
 	lintHeaderCookies,
 	lintMisc,
+	lintCommentContinuation,
 }
 
 type linter struct {

@@ -60,8 +60,9 @@ var LintCodes = map[string]string{
 	"htpasswd-empty":            "a password file without entries",
 
 	// mod_rewrite and syntax traps (spec 7.1, 7.3, 10.33, 10.38).
-	"rewrite-unescaped": "$N/%N in a substitution refers to a group that does not exist (write \\% for a literal %)",
-	"co-empty-field":    "a CO flag with an empty field (Apache shifts the later fields)",
-	"co-lifetime":       "a CO flag lifetime that is not a number of minutes",
-	"trailing-comment":  "a '#' after a directive's arguments is taken as more arguments",
+	"rewrite-unescaped":    "$N/%N in a substitution refers to a group that does not exist (write \\% for a literal %)",
+	"co-empty-field":       "a CO flag with an empty field (Apache shifts the later fields)",
+	"co-lifetime":          "a CO flag lifetime that is not a number of minutes",
+	"trailing-comment":     "a '#' after a directive's arguments is taken as more arguments",
+	"comment-continuation": "a comment line ending in '\\' swallows the next line",
 }

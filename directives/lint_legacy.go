@@ -2,6 +2,7 @@ package directives
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 
@@ -243,4 +244,46 @@ func (l *linter) checkLimitRequire(ds []*parser.Directive) {
 			}
 		}
 	})
+}
+
+// lintCommentContinuation reads the configuration files again for a trap
+// the AST cannot show (spec 1.1, 10.33): a comment line ending in a
+// backslash continues onto the next line, which Apache then ignores as
+// part of the comment.
+func lintCommentContinuation(l *linter) {
+	if l.res == nil {
+		return
+	}
+	for _, f := range l.res.Files {
+		st, err := os.Stat(f)
+		if err != nil || !st.Mode().IsRegular() || st.Size() > 16<<20 {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(string(data), "\n")
+		for i := 0; i < len(lines); i++ {
+			start := i
+			first := strings.TrimLeft(strings.TrimSuffix(lines[i], "\r"), " \t")
+			for i+1 < len(lines) && strings.HasSuffix(strings.TrimSuffix(lines[i], "\r"), "\\") {
+				i++
+			}
+			if !strings.HasPrefix(first, "#") || i == start {
+				continue
+			}
+			for j := start + 1; j <= i; j++ {
+				text := strings.TrimSuffix(lines[j], "\r")
+				trimmed := strings.TrimLeft(text, " \t")
+				if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+					continue
+				}
+				l.warnf("comment-continuation", parser.Pos{File: f, Line: j + 1, Col: len(text) - len(trimmed) + 1}, "",
+					"this line is ignored: the comment on line %d ends with '\\', which joins the next line to it; remove that backslash",
+					start+1)
+				break
+			}
+		}
+	}
 }

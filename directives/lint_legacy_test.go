@@ -2,6 +2,7 @@ package directives
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -64,5 +65,16 @@ func TestLintSourceRules(t *testing.T) {
 				t.Errorf("messages do not mention %q: %s", tt.mention, ds)
 			}
 		})
+	}
+}
+
+func TestLintCommentContinuation(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"lb.conf": "# old setting \\\nProxyRequests Off\r\n# a note\nServerName a\n# two \\\n# comments \\\n  ServerAlias b\n"})
+	res := parser.ParseFile(filepath.Join(dir, "lb.conf"), parser.Options{})
+	ds := Lint(tConfig(), res, LintOptions{NoFiles: true})
+	checkCodes(t, ds, "comment-continuation@2", "comment-continuation@7")
+	if len(ds) == 2 && ds[1].Pos.Col != 3 {
+		t.Errorf("column = %d, want 3", ds[1].Pos.Col)
 	}
 }
