@@ -109,3 +109,51 @@ func TestTablesAgreeWithApache(t *testing.T) {
 		})
 	}
 }
+
+// apacheOutput runs apache2 -t like apacheCheck and returns its whole
+// output with the sandbox's file positions rewritten to t.conf:LINE.
+func apacheOutput(t *testing.T, bin, src string) string {
+	t.Helper()
+	dir := t.TempDir()
+	var base strings.Builder
+	fmt.Fprintf(&base, "ServerRoot %s\nPidFile %s/pid\nErrorLog %s/error.log\nMutex file:%s\nServerName apache.test\n", dir, dir, dir, dir)
+	for _, l := range modulesBefore(src) {
+		base.WriteString(l + "\n")
+	}
+	offset := strings.Count(base.String(), "\n")
+	conf := filepath.Join(dir, "t.conf")
+	if err := os.WriteFile(conf, []byte(base.String()+src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command(bin, "-f", conf, "-t").CombinedOutput()
+	re := regexp.MustCompile(regexp.QuoteMeta(conf) + `:(\d+)|line (\d+) of ` + regexp.QuoteMeta(conf))
+	return re.ReplaceAllStringFunc(string(out), func(m string) string {
+		sm := re.FindStringSubmatch(m)
+		if sm[1] != "" {
+			n, _ := strconv.Atoi(sm[1])
+			return "t.conf:" + strconv.Itoa(n-offset)
+		}
+		n, _ := strconv.Atoi(sm[2])
+		return "line " + strconv.Itoa(n-offset) + " of t.conf"
+	})
+}
+
+// TestWarningsAgreeWithApache: every warning the tables expect is one
+// Apache prints for the same text.
+func TestWarningsAgreeWithApache(t *testing.T) {
+	bin := apache2Binary(t)
+	var all []diagCase
+	all = append(all, coreWarningCases...)
+	all = append(all, proxyWarningCases...)
+	for _, c := range all {
+		if c.line == 0 {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			out := apacheOutput(t, bin, c.src)
+			if !strings.Contains(out, c.msg) {
+				t.Errorf("Apache did not print %q:\n%s", c.msg, out)
+			}
+		})
+	}
+}

@@ -320,9 +320,10 @@ func applyLoadModule(b *Builder, d *parser.Directive) error {
 		return apacheErrorf("Cannot load %s into server: %s: cannot open shared object file: No such file or directory", file, full)
 	}
 	if compiledIn[id] {
-		// Compiled into httpd: Apache skips the line with a warning. (A
-		// second LoadModule of the same module is reported by the parser.)
-		b.Warnf(d, "AH01574", "AH01574: module %s is already loaded, skipping", id)
+		// Debian's apache2 compiles this module in and refuses the line;
+		// upstream httpd (e.g. the Docker image) ships it as a shared
+		// object, so configs written for it load it. balancerd skips it.
+		b.Warnf(d, "builtin-module", "module %s is built-in and can't be loaded (Debian's apache2 rejects this line; upstream httpd ships it as a shared module): balancerd skips it", id)
 	}
 	return nil
 }

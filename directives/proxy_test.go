@@ -15,10 +15,7 @@ func TestProxyErrors(t *testing.T) {
 }
 
 func TestProxyWarnings(t *testing.T) {
-	runDiagCases(t, parser.Warning, []diagCase{
-		{"worker sharing", "ProxyPass /a http://b/ timeout=5\nProxyPass /c http://b/x timeout=7\n", 2, "AH01146: Ignoring parameter 'timeout=7' for worker 'http://b/' because of worker sharing", false},
-		{"member sharing", "<Proxy balancer://c>\nBalancerMember http://a route=1\nBalancerMember http://a route=2\n</Proxy>\n", 3, "AH01150: Ignoring parameter 'route=2' for worker 'http://a' because of worker sharing", false},
-	})
+	runDiagCases(t, parser.Warning, proxyWarningCases)
 }
 
 func TestProxyModel(t *testing.T) {
@@ -277,4 +274,10 @@ var proxyErrorCases = []diagCase{
 	{"reverse needs path", "ProxyPassReverse /a\n", 1, "ProxyPassReverse needs a path when not defined in a location", false},
 	{"reverse path in location", "<Location /a>\nProxyPassReverse /a http://b\n</Location>\n", 2, "ProxyPassReverse can not have a path when defined in a location", false},
 	{"reverse third word ignored", "ProxyPassReverse /a http://b bogus\nProxyPassReverseCookieDomain a b bogus\n", 0, "", false},
+}
+
+// proxyWarningCases are checked against real Apache by TestWarningsAgreeWithApache.
+var proxyWarningCases = []diagCase{
+	{"worker sharing", "ProxyPass /a http://b/ timeout=5\nProxyPass /c http://b/x timeout=7\n", 2, "AH01146: Ignoring parameter 'timeout=7' for worker 'http://b/' because of worker sharing", false},
+	{"member sharing", "<Proxy balancer://c>\nBalancerMember http://a route=1\nBalancerMember http://a route=2\n</Proxy>\n", 3, "AH01150: Ignoring parameter 'route=2' for worker 'http://a' because of worker sharing", false},
 }
