@@ -30,7 +30,16 @@ const (
 	ActReset   Action = "reset"   // read the request, then reset the connection (RST)
 	ActClose   Action = "close"   // read the request, then close without answering
 	ActGarbage Action = "garbage" // answer with a line that is not HTTP, then close
+	// ActStream answers with a chunked body in two parts: the second part is
+	// only sent once the client has received the first (or after
+	// StreamWait), and says which happened, so a proxy that buffers the
+	// response shows in the body.
+	ActStream Action = "stream"
 )
+
+// StreamWait bounds how long a streaming backend waits for the client to
+// see the first part of its response.
+const StreamWait = 3 * time.Second
 
 // Rule tells a backend how to answer requests whose raw request URI starts
 // with Prefix ("" matches everything).
@@ -96,6 +105,9 @@ type Backend struct {
 	Silent bool
 	// Expand replaces ${VAR} references in rule headers; nil = none.
 	Expand func(string) string
+	// ClientSaw waits up to d for the client to report the first bytes of
+	// the current response (ActStream); nil = never.
+	ClientSaw func(d time.Duration) bool
 
 	rec  *Recorder
 	ln   net.Listener
@@ -230,6 +242,11 @@ func (b *Backend) serve(c net.Conn) {
 			bw.WriteString("this is not HTTP at all\r\n")
 			bw.Flush()
 			return
+		case ActStream:
+			if !b.stream(bw, r) {
+				return
+			}
+			continue
 		}
 		if isWebSocket(req) {
 			b.tunnel(c, br, bw, req)
@@ -273,6 +290,25 @@ func (b *Backend) tunnel(c net.Conn, br *bufio.Reader, bw *bufio.Writer, req *ht
 			return
 		}
 	}
+}
+
+// stream writes a chunked response in two parts (see ActStream).
+func (b *Backend) stream(bw *bufio.Writer, r Rule) bool {
+	bw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n")
+	bw.WriteString("X-Backend: " + b.Name + "\r\nTransfer-Encoding: chunked\r\n\r\n")
+	part1 := "data: part 1\n\n"
+	fmt.Fprintf(bw, "%x\r\n%s\r\n", len(part1), part1)
+	if bw.Flush() != nil {
+		return false
+	}
+	seen := b.ClientSaw != nil && b.ClientSaw(StreamWait)
+	verdict := "the client had part 1 before part 2 was sent"
+	if !seen {
+		verdict = fmt.Sprintf("the client did not get part 1 within %v (buffered?)", StreamWait)
+	}
+	part2 := "data: part 2: " + verdict + "\n\n"
+	fmt.Fprintf(bw, "%x\r\n%s\r\n0\r\n\r\n", len(part2), part2)
+	return bw.Flush() == nil
 }
 
 func (b *Backend) respond(bw *bufio.Writer, req *http.Request, r Rule, bodyLen int) {

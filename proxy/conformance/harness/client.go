@@ -21,6 +21,9 @@ type Request struct {
 	NoHost                bool
 	Body                  string
 	WebSocket             bool
+	// OnFirstBytes, if set, is called once when the first bytes of the
+	// response body arrive (streaming checks).
+	OnFirstBytes func()
 }
 
 // Response is what the client got back.
@@ -112,7 +115,21 @@ func Do(addr string, r *Request) *Response {
 		}
 		return out
 	}
-	body, err := io.ReadAll(resp.Body)
+	var body []byte
+	buf := make([]byte, 32<<10)
+	for {
+		n, rerr := resp.Body.Read(buf)
+		if n > 0 && len(body) == 0 && r.OnFirstBytes != nil {
+			r.OnFirstBytes()
+		}
+		body = append(body, buf[:n]...)
+		if rerr != nil {
+			if rerr != io.EOF {
+				err = rerr
+			}
+			break
+		}
+	}
 	out.Body = body
 	if err != nil {
 		out.Err = "body: " + errText(err)

@@ -227,3 +227,22 @@ func TestCaptureFeedsLaterRequests(t *testing.T) {
 		t.Errorf("capture not applied or not normalised:\n%s", out)
 	}
 }
+
+// TestStreamBackendDetectsEarlyDelivery: talking to the backend directly
+// (no proxy buffering), part 2 reports that the client had part 1.
+func TestStreamBackendDetectsEarlyDelivery(t *testing.T) {
+	s, err := ParseScript("s", "backend b action=stream\nGET /s\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx, err := StartFixture(s, "/scn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fx.Close()
+	port := fx.Backends[0].Port()
+	out := fx.Render(fx.Run(port), port)
+	if !strings.Contains(out, "< body| data: part 2: the client had part 1 before part 2 was sent") {
+		t.Errorf("stream verdict missing:\n%s", out)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -47,6 +48,21 @@ type Fixture struct {
 	runVars  atomic.Pointer[Vars] // the current run's variables, for backends
 	captured Vars                 // values taken by capture statements in the last run
 	front2   int                  // the second front port (FRONT2_PORT)
+	gate     atomic.Pointer[chan struct{}]
+}
+
+// clientSaw waits for the current request's first response bytes.
+func (f *Fixture) clientSaw(d time.Duration) bool {
+	g := f.gate.Load()
+	if g == nil {
+		return false
+	}
+	select {
+	case <-*g:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
 
 // VarName is the placeholder name of a backend: upper-cased, '-' → '_'.
@@ -67,6 +83,7 @@ func StartFixture(s *Script, dir string) (*Fixture, error) {
 	f.vars["FRONT2"] = "127.0.0.1:" + f.vars["FRONT2_PORT"]
 	for _, spec := range s.Backends {
 		b := &Backend{Name: spec.Name, Down: spec.Down, Rules: spec.Rules}
+		b.ClientSaw = f.clientSaw
 		b.Expand = func(x string) string {
 			if v := f.runVars.Load(); v != nil {
 				return v.Expand(x)
@@ -160,6 +177,10 @@ func (f *Fixture) Run(frontPort int) []Exchange {
 			if f.Script.Pace > 0 {
 				time.Sleep(f.Script.Pace)
 			}
+			gate := make(chan struct{})
+			f.gate.Store(&gate)
+			var once sync.Once
+			req.OnFirstBytes = func() { once.Do(func() { close(gate) }) }
 			resp := Do(to, req)
 			if jarOn && resp.Header != nil {
 				jar.Update(resp.Header)

@@ -14,7 +14,7 @@ import (
 // Format, one statement per line, '#' starts a comment line:
 //
 //	feature TEXT                     what the scenario shows (for COMPAT.md)
-//	backend NAME [down] [path=PREFIX] [action=ok|reset|close|garbage]
+//	backend NAME [down] [path=PREFIX] [action=ok|reset|close|garbage|stream]
 //	        [status=N] [header="Name: value"]... [delay=DURATION] [size=BYTES]
 //	                                 declare backend NAME (first line) or add a
 //	                                 rule for requests whose URI starts with
@@ -294,7 +294,7 @@ func (s *Script) parseBackend(rest string) error {
 		case "action":
 			r.Action = Action(v)
 			switch r.Action {
-			case ActOK, ActReset, ActClose, ActGarbage:
+			case ActOK, ActReset, ActClose, ActGarbage, ActStream:
 			default:
 				return fmt.Errorf("unknown action %q", v)
 			}
