@@ -103,6 +103,8 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, sn *snapshot, r
 	if ex.body != nil {
 		r2.Body = ex.body
 	}
+	// A backend response without Content-Type gets none (no sniffing).
+	w.Header()["Content-Type"] = nil
 	s.rp.ServeHTTP(w, r2)
 	if ex.member != nil {
 		var sent int64
@@ -298,7 +300,7 @@ func clientIP(r *http.Request) string {
 // viaValue is "1.1 name[:port]" (ProxyVia On) with " (Apache/...)" for Full.
 func (s *Server) viaValue(r *http.Request, rt *route) string {
 	v := "1.1 " + s.serverName(rt)
-	if _, port := splitLocal(localAddr(r)); port != 0 && port != 80 {
+	if port := rt.vh.srv.ServerPort; port != 0 && port != 80 {
 		v += ":" + strconv.Itoa(port)
 	}
 	if rt.vh.srv.Proxy.Via == 2 {

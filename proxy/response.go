@@ -57,10 +57,17 @@ func (s *Server) modifyResponse(res *http.Response) error {
 		}
 	}
 	if v := rt.vh.srv.Proxy.Via; v == model.ViaOn || v == model.ViaFull {
-		if old := h["Via"]; len(old) > 0 {
-			appendHeader(h, h, "Via", s.viaValue(ex.in, rt))
-		} else {
-			h["Via"] = []string{s.viaValue(ex.in, rt)}
+		// A header field of its own, after the backend's.
+		h["Via"] = append(h["Via"], s.viaValue(ex.in, rt))
+	}
+	// Date, Expires and Last-Modified are re-formatted as RFC 1123.
+	for _, k := range [...]string{"Expires", "Last-Modified", "Date"} {
+		if vs := h[k]; len(vs) == 1 {
+			if t, err := http.ParseTime(vs[0]); err == nil {
+				if f := t.UTC().Format(http.TimeFormat); f != vs[0] {
+					vs[0] = f
+				}
+			}
 		}
 	}
 	if rt.vh.srv.Proxy.ErrorOverride && res.StatusCode >= 400 && res.StatusCode != http.StatusSwitchingProtocols {

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -219,7 +220,17 @@ func (c *timeoutConn) Read(b []byte) (int, error) {
 		if n >= 12 && string(b[:7]) == "HTTP/1." && string(b[8:12]) == " 101" {
 			c.tunnel.Store(true)
 		} else if !statusLinePrefix(b[:n]) {
-			c.pending = append(append(make([]byte, 0, len(http09Head)+n), http09Head...), b[:n]...)
+			// Apache reads the first line as a would-be status line and
+			// keeps it without its line terminator.
+			data := b[:n]
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				j := i
+				if j > 0 && data[j-1] == '\r' {
+					j--
+				}
+				data = append(append([]byte(nil), data[:j]...), data[i+1:]...)
+			}
+			c.pending = append(append(make([]byte, 0, len(http09Head)+len(data)), http09Head...), data...)
 			m := copy(b, c.pending)
 			c.pending = c.pending[m:]
 			return m, nil
