@@ -103,20 +103,27 @@ func applyVirtualHost(b *Builder, d *parser.Directive) error {
 		return missingContainerArg(d)
 	}
 	vh := newServer(source(d))
+	// An IP or name without a port takes the main server's port (from
+	// "ServerName host:port" written before the vhost), else any port
+	// (apache2 -S shows 127.0.0.1:8080 but *:* then).
+	defPort := b.Config.Main.ServerPort
 	for _, a := range d.Args {
 		w := a.Value
 		addr := model.VHostAddr{Text: w}
 		switch {
 		case w == "*" || strings.EqualFold(w, "_default_") || w == "*:*" || strings.EqualFold(w, "_default_:*"):
+			// "*" alone is any port even after "ServerName host:port" [V].
 			addr.Host = "*"
 		default:
 			hostPart, portPart := w, ""
 			if i := strings.LastIndexByte(w, ':'); i >= 0 && !strings.HasSuffix(w[:i+1], "::") && (!strings.HasPrefix(w, "[") || strings.HasSuffix(w[:i], "]")) {
 				hostPart, portPart = w[:i], w[i+1:]
 			}
-			if portPart == "*" {
+			if portPart == "" {
+				addr.Port = defPort
+			} else if portPart == "*" {
 				addr.Port = 0
-			} else if portPart != "" {
+			} else {
 				if !allDigits(portPart) {
 					// Apache hands "x:abc" to the resolver as a name.
 					b.Warnf(d, "AH00547", "AH00547: Could not resolve host name %s -- ignoring!", w)

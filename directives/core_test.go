@@ -83,7 +83,7 @@ DocumentRoot `+dir+`
 		t.Fatalf("vhosts: %d", len(cfg.VirtualHosts))
 	}
 	vh := cfg.VirtualHosts[0]
-	wantA := []model.VHostAddr{{Host: "*", Port: 80, Text: "*:80"}, {Host: "*", Port: 443, Text: "_default_:443"}, {Host: "2001:db8::1", Port: 8080, Text: "[2001:db8::1]:8080"}, {Host: "10.0.0.1", Port: 0, Text: "10.0.0.1"}, {Host: "*", Port: 0, Text: "*"}}
+	wantA := []model.VHostAddr{{Host: "*", Port: 80, Text: "*:80"}, {Host: "*", Port: 443, Text: "_default_:443"}, {Host: "2001:db8::1", Port: 8080, Text: "[2001:db8::1]:8080"}, {Host: "10.0.0.1", Port: 8080, Text: "10.0.0.1"}, {Host: "*", Port: 0, Text: "*"}}
 	for i, a := range vh.Addrs {
 		if i >= len(wantA) || a != wantA[i] {
 			t.Errorf("addr %d = %+v", i, a)
@@ -196,4 +196,22 @@ var coreWarningCases = []diagCase{
 	{"compiled-in module", "LoadModule version_module modules/mod_version.so\n", 1, "module version_module is built-in and can't be loaded", true},
 	{"allowoverride in location", "<Location /x>\nAllowOverride None\n</Location>\n", 2, "AH00114: Useless use of AllowOverride in line 2 of t.conf.", false},
 	{"vhost unresolvable", "<VirtualHost x:abc>\n</VirtualHost>\n", 1, "AH00547: Could not resolve host name x:abc -- ignoring!", false},
+}
+
+func TestVHostDefaultPort(t *testing.T) {
+	cfg, _ := loadText(t, "<VirtualHost * 10.0.0.1>\n</VirtualHost>\nServerName main:8080\n<VirtualHost * 10.0.0.1 *:*>\n</VirtualHost>\n")
+	a, b := cfg.VirtualHosts[0].Addrs, cfg.VirtualHosts[1].Addrs
+	if a[0].Port != 0 || a[1].Port != 0 {
+		t.Errorf("before ServerName host:port: %+v", a)
+	}
+	if b[0].Port != 0 || b[1].Port != 8080 || b[2].Port != 0 {
+		t.Errorf("after ServerName main:8080: %+v", b)
+	}
+}
+
+func TestSSLVerifyClient(t *testing.T) {
+	runDiagCases(t, parser.Error, []diagCase{
+		{"none", "SSLVerifyClient none\n", 0, "", false},
+		{"require", "<VirtualHost *:443>\nSSLVerifyClient require\n</VirtualHost>\n", 2, "SSLVerifyClient require (ssl_module) is not supported by balancerd", true},
+	})
 }

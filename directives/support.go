@@ -3,6 +3,8 @@ package directives
 import (
 	"path"
 	"strings"
+
+	"github.com/balancerd/balancerd/parser"
 )
 
 // extraSpecs are directives Apache's -L listing does not show but that a
@@ -116,6 +118,17 @@ DeflateFilterNote DeflateInflateLimitRequestBody
 KeepAliveTimeout MaxKeepAliveRequests
 GlobalLog
 `)
+
+func init() {
+	// SSLVerifyClient none is the default and common in configs; any
+	// other level asks for client certificates balancerd cannot verify.
+	Implement("SSLVerifyClient", func(b *Builder, d *parser.Directive) error {
+		if strings.EqualFold(d.Args[0].Value, "none") {
+			return nil
+		}
+		return errCode("unsupported-directive", "SSLVerifyClient %s (ssl_module) is not supported by balancerd: it does not verify TLS client certificates; remove it or keep this part on Apache httpd", d.Args[0].Value)
+	})
+}
 
 // unsupported are real Apache directives whose absence would change who
 // may access what or where requests go: balancerd refuses them rather
