@@ -316,7 +316,9 @@ func writeBody(b *strings.Builder, prefix string, body []byte) {
 	}
 }
 
-var portRE = regexp.MustCompile(`\d+`)
+// portRE finds alphanumeric tokens; only all-digit tokens equal to a port
+// of the run are replaced (so digits inside hashes or nonces never are).
+var portRE = regexp.MustCompile(`[0-9A-Za-z]+`)
 
 func (f *Fixture) normalise(s string, frontPort int) string {
 	for name, v := range f.captured {
