@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // Apache's generated error documents (ap_send_error_response), byte for
@@ -83,14 +84,36 @@ func writeError(w http.ResponseWriter, r *http.Request, status int) {
 	}
 }
 
-// writeProxyError sends mod_proxy's "Proxy Error" document. Go's server
-// cannot send a custom reason phrase, so the status line carries the
-// standard one; the body is Apache's.
+// writeProxyError sends mod_proxy's "Proxy Error" document with Apache's
+// status line ("HTTP/1.1 502 Proxy Error"). Go's server only writes the
+// standard reason phrase, so the connection is taken over (hijacked) to
+// write the response and then closed; where that is impossible (HTTP/2)
+// the standard reason phrase is used.
 func writeProxyError(w http.ResponseWriter, r *http.Request, status int, reason string) {
 	body := proxyErrorBody(status, reason)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.ProtoMajor == 1 {
+		if ss, ok := w.(interface{ setStatus(int) }); ok {
+			ss.setStatus(status)
+		}
+		if c, brw, err := http.NewResponseController(w).Hijack(); err == nil {
+			defer c.Close()
+			h.Set("Connection", "close")
+			if _, ok := h["Date"]; !ok {
+				h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+			}
+			_, _ = brw.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " Proxy Error\r\n")
+			_ = h.Write(brw)
+			_, _ = brw.WriteString("\r\n")
+			if r.Method != http.MethodHead {
+				_, _ = brw.WriteString(body)
+			}
+			_ = brw.Flush()
+			return
+		}
+	}
 	if status == http.StatusBadRequest {
 		h.Set("Connection", "close")
 	}

@@ -150,3 +150,24 @@ func TestConnectAndAbsoluteURI(t *testing.T) {
 		t.Errorf("absolute URI: backend saw %s with X-Forwarded-Host %q", s.URI, s.Header.Get("X-Forwarded-Host"))
 	}
 }
+
+// TestProxyErrorStatusLine: 502 and the Max-Forwards 400 carry Apache's
+// "Proxy Error" reason phrase.
+func TestProxyErrorStatusLine(t *testing.T) {
+	reset := rawBackend(t, func(c net.Conn) { readHead(c) })
+	vh := vhostCfg("front.test")
+	vh.ProxyPass = []*model.ProxyPassRule{pass("/reset", reset+"/")}
+	_, base := start(t, config(vh), Options{})
+	for _, tc := range []struct{ raw, line string }{
+		{"GET /reset/x HTTP/1.1\r\nHost: front.test\r\n\r\n", "HTTP/1.1 502 Proxy Error\r\n"},
+		{"GET /reset/x HTTP/1.1\r\nHost: front.test\r\nMax-Forwards: 0\r\n\r\n", "HTTP/1.1 400 Proxy Error\r\n"},
+	} {
+		c := dialRaw(t, base)
+		_, _ = c.Write([]byte(tc.raw))
+		br := bufio.NewReader(c)
+		line, _ := br.ReadString('\n')
+		if line != tc.line {
+			t.Errorf("status line %q, want %q", line, tc.line)
+		}
+	}
+}

@@ -172,6 +172,10 @@ func (l *logWriter) Write(p []byte) (int, error) {
 
 func (l *logWriter) Unwrap() http.ResponseWriter { return l.ResponseWriter }
 
+// setStatus records the status of a response written on a hijacked
+// connection.
+func (l *logWriter) setStatus(code int) { l.status = code }
+
 // Flush supports streaming through the wrapper.
 func (l *logWriter) Flush() {
 	_ = http.NewResponseController(l.ResponseWriter).Flush()
