@@ -265,7 +265,7 @@ func parseRewriteFlags(list []string) (model.RewriteFlags, error) {
 					status = http.StatusSeeOther
 				case val[0] >= '0' && val[0] <= '9':
 					status = atoiPrefix(val)
-					if status < 100 || status > 599 {
+					if !apacheKnownStatus[status] {
 						return f, apacheErrf("RewriteRule: invalid HTTP response code '%s' for flag 'R'", val)
 					}
 				}
@@ -284,6 +284,20 @@ func parseRewriteFlags(list []string) (model.RewriteFlags, error) {
 	}
 	return f, nil
 }
+
+// apacheKnownStatus are the statuses Apache 2.4.67 has a status line for:
+// [R=code] accepts only these (R=452 and R=418 are refused; probed with
+// apache2 -t over 100..599).
+var apacheKnownStatus = func() map[int]bool {
+	m := map[int]bool{}
+	for _, c := range []int{100, 101, 102, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
+		300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409,
+		410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 423, 424, 426, 428, 429, 431, 451,
+		500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511} {
+		m[c] = true
+	}
+	return m
+}()
 
 // atoiPrefix is C atoi: leading digits, else 0.
 func atoiPrefix(s string) int {

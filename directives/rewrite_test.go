@@ -14,6 +14,8 @@ func TestRewriteHeaderLogErrors(t *testing.T) {
 		{name: "unknown flag", src: "RewriteRule ^ - [XYZ]\n", line: 1, msg: "RewriteRule: unknown flag 'XYZ'"},
 		{name: "empty flag", src: "RewriteRule ^ - [L,,NC]\n", line: 1, msg: "RewriteRule: unknown flag ''"},
 		{name: "bad status", src: "RewriteRule ^ - [R=999]\n", line: 1, msg: "RewriteRule: invalid HTTP response code '999' for flag 'R'"},
+		{name: "unknown status", src: "RewriteRule ^ - [R=452]\n", line: 1, msg: "RewriteRule: invalid HTTP response code '452' for flag 'R'"},
+		{name: "teapot", src: "RewriteRule ^ - [R=418]\n", line: 1, msg: "RewriteRule: invalid HTTP response code '418' for flag 'R'"},
 		{name: "no brackets", src: "RewriteRule ^ - XYZ\n", line: 1, msg: "RewriteRule: bad flag delimiters"},
 		{name: "open bracket", src: "RewriteRule ^ - [L\n", line: 1, msg: "RewriteRule: bad flag delimiters"},
 		{name: "spaces in flags", src: "RewriteRule ^ - \"[ L ]\"\n", line: 1, msg: "RewriteRule: bad flag delimiters"},

@@ -26,9 +26,15 @@ import (
 type Engine struct {
 	cfg   *model.RewriteConfig
 	rules []*rule
-	// Prefix is the per-directory prefix (a <Directory>/<Location> path)
-	// stripped before matching and put back in front of relative
-	// substitutions; "" for server context.
+	// PerDir selects per-directory semantics (rules written in
+	// <Directory>, <Location> or .htaccess): patterns match the request's
+	// filename (Request.Filename: "proxy:URL" for a proxied request, the
+	// file-system path otherwise), as observed on Apache 2.4.67.
+	PerDir bool
+	// Prefix is the directory of a <Directory>/.htaccess level: stripped
+	// from the filename before matching (with the following '/') and put
+	// back in front of relative substitutions. A <Location> path never
+	// prefixes a filename, so it strips nothing.
 	Prefix string
 }
 
@@ -117,7 +123,10 @@ func (e *Engine) Run(req *Request) Outcome {
 	if req.Env == nil {
 		req.Env = map[string]string{}
 	}
-	st := &state{req: req, path: req.Path, query: req.RawQuery, seen: map[string]bool{}}
+	st := &state{req: req, path: req.Path, query: req.RawQuery, seen: map[string]bool{}, subject: req.Path}
+	if e.PerDir && req.Filename != "" {
+		st.subject = req.Filename
+	}
 	skipChain := false
 	for i := 0; i < len(e.rules); i++ {
 		r := e.rules[i]
@@ -149,6 +158,7 @@ func (e *Engine) Run(req *Request) Outcome {
 
 type state struct {
 	req      *Request
+	subject  string // what patterns match: the path, or the filename per-dir
 	path     string
 	query    string
 	stop     bool
@@ -189,9 +199,11 @@ func (r *rule) match(s string) []string {
 // apply runs one rule; it reports whether the rule matched (pattern and
 // conditions).
 func (e *Engine) apply(st *state, r *rule, out *Outcome) bool {
-	subject := st.path
-	if e.Prefix != "" {
-		subject = strings.TrimPrefix(strings.TrimPrefix(subject, e.Prefix), "/")
+	subject := st.subject
+	if e.PerDir && e.Prefix != "" {
+		if p := strings.TrimSuffix(e.Prefix, "/"); strings.HasPrefix(subject, p+"/") || subject == p {
+			subject = strings.TrimPrefix(subject[len(p):], "/")
+		}
 	}
 	refs := r.match(subject)
 	if r.Negate {
@@ -260,10 +272,10 @@ func (e *Engine) apply(st *state, r *rule, out *Outcome) bool {
 		case hasQ:
 			st.query = newQuery
 		}
-		if e.Prefix != "" && !isAbsURL(newPath) && !strings.HasPrefix(newPath, "/") {
+		if e.PerDir && e.Prefix != "" && !isAbsURL(newPath) && !strings.HasPrefix(newPath, "/") {
 			newPath = strings.TrimSuffix(e.Prefix, "/") + "/" + newPath
 		}
-		st.path = newPath
+		st.path, st.subject = newPath, newPath
 		out.Changed = true
 	}
 

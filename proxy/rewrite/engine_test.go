@@ -261,3 +261,40 @@ func FuzzCookieFlag(f *testing.F) {
 		}
 	})
 }
+
+// Per-directory rules in <Location> match r->filename (observed on Apache
+// 2.4.67: a <Location /app> rule "^/tmp/rw/www/app/x$" matched GET /app/x;
+// under "ProxyPass /px http://127.0.0.1:9/" the rule
+// "^proxy:http://127\.0\.0\.1:9//a$" matched GET /px/a).
+func TestPerDirSubject(t *testing.T) {
+	rules := []*model.RewriteRule{
+		rr(`^proxy:http://127\.0\.0\.1:9//a$`, "-", model.RewriteFlags{Redirect: 451}),
+		rr(`^proxy:`, "-", model.RewriteFlags{Redirect: 422}),
+		rr(`^/app/x$`, "-", model.RewriteFlags{Redirect: 423}),
+		rr(`^/tmp/rw/www/app/x$`, "-", model.RewriteFlags{Redirect: 424}),
+		rr(`^(.*)/z$`, "/q?m=$1", model.RewriteFlags{Redirect: 302}),
+	}
+	e := New(&model.RewriteConfig{Engine: true, Rules: rules})
+	e.PerDir = true
+	for _, tt := range []struct {
+		path, filename string
+		status         int
+		location       string
+	}{
+		{"/px/a", "proxy:http://127.0.0.1:9//a", 451, ""},
+		{"/px/b", "proxy:http://127.0.0.1:9//b", 422, ""},
+		{"/app/x", "/tmp/rw/www/app/x", 424, ""},
+		{"/app/z", "/tmp/rw/www/app/z", 302, "http://127.0.0.1:38811/q?m=/tmp/rw/www/app"},
+	} {
+		out := e.Run(&Request{Method: "GET", Path: tt.path, Filename: tt.filename, Host: "127.0.0.1:38811", Now: now})
+		if out.Status != tt.status || out.Location != tt.location {
+			t.Errorf("%s: %d %q, want %d %q", tt.path, out.Status, out.Location, tt.status, tt.location)
+		}
+	}
+	// A <Directory>/.htaccess prefix is stripped.
+	d := New(&model.RewriteConfig{Engine: true, Rules: []*model.RewriteRule{rr(`^x$`, "y", model.RewriteFlags{})}})
+	d.PerDir, d.Prefix = true, "/var/www/app/"
+	if out := d.Run(&Request{Path: "/app/x", Filename: "/var/www/app/x", Now: now}); out.Path != "/var/www/app/y" {
+		t.Errorf("directory prefix: %+v", out)
+	}
+}

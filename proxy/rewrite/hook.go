@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -32,13 +33,22 @@ func (h *Hook) now() time.Time {
 	return time.Now()
 }
 
-// Engine returns the compiled engine of cfg.
-func (h *Hook) Engine(cfg *model.RewriteConfig) *Engine {
-	if e, ok := h.engines.Load(cfg); ok {
+type engineKey struct {
+	cfg    *model.RewriteConfig
+	perDir bool
+}
+
+// Engine returns the compiled engine of cfg (per-directory semantics when
+// perDir).
+func (h *Hook) Engine(cfg *model.RewriteConfig, perDir bool) *Engine {
+	k := engineKey{cfg, perDir}
+	if e, ok := h.engines.Load(k); ok {
 		return e.(*Engine)
 	}
-	e, _ := h.engines.LoadOrStore(cfg, New(cfg))
-	return e.(*Engine)
+	e := New(cfg)
+	e.PerDir = perDir
+	v, _ := h.engines.LoadOrStore(k, e)
+	return v.(*Engine)
 }
 
 // Rewrite implements proxy.Rewriter.
@@ -55,7 +65,13 @@ func (h *Hook) Rewrite(r *http.Request, in *proxy.RewriteInput) proxy.RewriteRes
 	if in.Server != nil {
 		req.ServerName, req.ServerPort, req.DocumentRoot = in.Server.ServerName, in.Server.ServerPort, in.Server.DocumentRoot
 	}
-	out := h.Engine(in.Config).Run(req)
+	perDir := in.Phase == "dir"
+	if perDir && in.Server != nil && in.Server.DocumentRoot != "" {
+		// r->filename of a request mapped to the file system. (A proxied
+		// request's is "proxy:URL"; RewriteInput does not carry it yet.)
+		req.Filename = filepath.Join(in.Server.DocumentRoot, in.URI)
+	}
+	out := h.Engine(in.Config, perDir).Run(req)
 	res := proxy.RewriteResult{Status: out.Status, Location: out.Location, Proxy: out.Proxy, Cookies: out.Cookies, Trace: out.Trace}
 	if out.Changed || out.PassThrough {
 		res.URI = out.Path

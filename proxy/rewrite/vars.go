@@ -32,6 +32,10 @@ type Request struct {
 	Env map[string]string
 	// Now is the request time (TIME_* variables, cookie expiry).
 	Now time.Time
+	// Filename is Apache's r->filename, what per-directory rules match:
+	// "proxy:" and the backend URL for a proxied request, DocumentRoot
+	// plus the path otherwise. Empty means Path.
+	Filename string
 }
 
 // FromHTTP fills a Request from an *http.Request.
@@ -131,6 +135,9 @@ func (r *Request) variable(name string) string {
 	case "REQUEST_URI", "SCRIPT_URL":
 		return r.Path
 	case "REQUEST_FILENAME", "SCRIPT_FILENAME":
+		if r.Filename != "" {
+			return r.Filename
+		}
 		return r.Path
 	case "QUERY_STRING":
 		return r.RawQuery
