@@ -366,3 +366,36 @@ func TestLintCodesCatalogue(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLint builds arbitrary configuration text and lints it: no panic, and
+// every finding about the input points inside it.
+func FuzzLint(f *testing.F) {
+	seeds, _ := filepath.Glob("../testdata/check/*/lb.conf")
+	for _, s := range seeds {
+		if data, err := os.ReadFile(s); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 1<<16 {
+			return
+		}
+		cfg, res, _ := LoadBytes("fuzz.conf", src, LoadOptions{ServerRoot: t.TempDir()})
+		lines := strings.Count(string(src), "\n") + 1
+		for _, d := range Lint(cfg, res, LintOptions{NoFiles: true}) {
+			if d.Code == "" || d.Message == "" {
+				t.Fatalf("finding without code or message: %+v", d)
+			}
+			if d.Pos.File == "fuzz.conf" && (d.Pos.Line < 1 || d.Pos.Line > lines) {
+				t.Fatalf("position %s outside the %d-line input: %s", d.Pos, lines, d)
+			}
+		}
+	})
+}
+
+func TestLintDisable(t *testing.T) {
+	vh := seedVHost()
+	vh.Dir.Reverse = nil
+	ds := Lint(tConfig(vh), nil, LintOptions{NoFiles: true, Disable: []string{"member-no-reverse"}})
+	checkCodes(t, ds)
+}
