@@ -2,7 +2,7 @@ package rewrite
 
 import (
 	"net/http"
-	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,7 +69,7 @@ func (h *Hook) Rewrite(r *http.Request, in *proxy.RewriteInput) proxy.RewriteRes
 	if perDir && in.Server != nil && in.Server.DocumentRoot != "" {
 		// r->filename of a request mapped to the file system. (A proxied
 		// request's is "proxy:URL"; RewriteInput does not carry it yet.)
-		req.Filename = filepath.Join(in.Server.DocumentRoot, in.URI)
+		req.Filename = strings.TrimSuffix(in.Server.DocumentRoot, "/") + in.URI
 	}
 	out := h.Engine(in.Config, perDir).Run(req)
 	res := proxy.RewriteResult{Status: out.Status, Location: out.Location, Proxy: out.Proxy, Cookies: out.Cookies, Trace: out.Trace}
