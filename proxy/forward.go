@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -73,6 +74,31 @@ func (b *bodyTracker) readErr() error {
 	return nil
 }
 
+// prefetchSize is mod_proxy_http's MAX_MEM_SPOOL.
+const prefetchSize = 16384
+
+// onceReader lets io.ReadFull do one Read of r: it reports errOnce instead
+// of blocking for more. A chunked body's Read returns everything already
+// buffered (and io.EOF when the final chunk is there too), which stands in
+// for Apache's non-blocking prefetch.
+type onceReader struct{ r io.Reader }
+
+var errOnce = errors.New("prefetch: no more data at once")
+
+func (o onceReader) Read(p []byte) (int, error) {
+	n, err := o.r.Read(p)
+	if err == nil {
+		err = errOnce
+	}
+	return n, err
+}
+
+// readCloser joins a reader and a closer.
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
 // countingBody counts the response body bytes read from the backend.
 type countingBody struct {
 	io.ReadCloser
@@ -96,11 +122,29 @@ func (c countingBody) Write(p []byte) (int, error) {
 // forward proxies r along rt.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, sn *snapshot, rt *route) {
 	ex := &exchange{s: s, sn: sn, rt: rt, in: r}
-	if r.Body != nil && r.Body != http.NoBody {
-		ex.body = &bodyTracker{rc: r.Body}
-	}
 	r2 := r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
-	if ex.body != nil {
+	if r.Body != nil && r.Body != http.NoBody {
+		body := r.Body
+		if r.ContentLength < 0 && len(r.Header["Expect"]) == 0 {
+			// mod_proxy_http prefetches a chunked body before contacting
+			// the backend: a body that is complete at once is sent with
+			// Content-Length, a malformed one is a 400 that never
+			// reaches the backend.
+			buf := make([]byte, prefetchSize)
+			n, err := io.ReadFull(onceReader{r.Body}, buf)
+			switch {
+			case err == io.EOF || err == io.ErrUnexpectedEOF:
+				r2.ContentLength, r2.TransferEncoding = int64(n), nil
+				body = io.NopCloser(bytes.NewReader(buf[:n]))
+			case err == nil || err == errOnce:
+				body = readCloser{io.MultiReader(bytes.NewReader(buf[:n]), r.Body), r.Body}
+			default:
+				s.logf("proxy:error", "AH01095: prefetch request body failed to %s from %s: %v", rt.target, clientIP(r), err)
+				writeError(w, r, http.StatusBadRequest)
+				return
+			}
+		}
+		ex.body = &bodyTracker{rc: body}
 		r2.Body = ex.body
 	}
 	// A backend response without Content-Type gets none (no sniffing).

@@ -24,6 +24,8 @@ type seen struct {
 	Host   string      `json:"host"`
 	Header http.Header `json:"header"`
 	Body   string      `json:"body"`
+	CL     int64       `json:"cl"`
+	TE     []string    `json:"te"`
 }
 
 // backend starts an httptest server that answers its own name and what it
@@ -34,7 +36,7 @@ func backend(t testing.TB, name string) *httptest.Server {
 		body, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Backend", name)
-		_ = json.NewEncoder(w).Encode(seen{Name: name, Method: r.Method, URI: r.RequestURI, Host: r.Host, Header: r.Header, Body: string(body)})
+		_ = json.NewEncoder(w).Encode(seen{Name: name, Method: r.Method, URI: r.RequestURI, Host: r.Host, Header: r.Header, Body: string(body), CL: r.ContentLength, TE: r.TransferEncoding})
 	}))
 	t.Cleanup(srv.Close)
 	return srv

@@ -163,3 +163,14 @@ func TestExpectContinue(t *testing.T) {
 		t.Fatalf("body %q", body)
 	}
 }
+
+// TestChunkedBodyPrefetch: a chunked request body that is complete at
+// once reaches the backend with Content-Length (Apache's prefetch).
+func TestChunkedBodyPrefetch(t *testing.T) {
+	b := backend(t, "b")
+	_, base := start(t, plainVHost(b.URL), Options{})
+	s := decode(t, rawDo(t, base, "PUT /c HTTP/1.1\r\nHost: front.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"))
+	if s.Body != "hello world" || s.CL != 11 || len(s.TE) != 0 {
+		t.Fatalf("backend got %+v", s)
+	}
+}
