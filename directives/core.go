@@ -317,7 +317,11 @@ func applyLoadModule(b *Builder, d *parser.Directive) error {
 		if _, err := os.Stat(full); err == nil {
 			return apacheErrorf("Cannot load %s into server: %s is not a module of Apache httpd; balancerd cannot load third-party modules", file, full)
 		}
-		return apacheErrorf("Cannot load %s into server: %s: cannot open shared object file: No such file or directory", file, full)
+		hint := ""
+		if m == nil {
+			hint = fmt.Sprintf(" (%s is not a module of Apache httpd's standard distribution; balancerd cannot load third-party modules: remove the LoadModule line and the directives that need it)", id)
+		}
+		return apacheErrorf("Cannot load %s into server: %s: cannot open shared object file: No such file or directory%s", file, full, hint)
 	}
 	if compiledIn[id] {
 		// Debian's apache2 compiles this module in and refuses the line;
