@@ -63,6 +63,21 @@ func FindApache() (string, error) {
 	return "", errors.New("apache2 not found in PATH nor /usr/sbin/apache2 (Debian: apt-get install apache2)")
 }
 
+// ApacheVersion returns the version bin reports ("2.4.67"), or "" if it
+// cannot tell.
+func ApacheVersion(bin string) string {
+	out, err := exec.Command(bin, "-v").Output()
+	if err != nil {
+		return ""
+	}
+	_, rest, ok := strings.Cut(string(out), "Apache/")
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, " ")
+	return v
+}
+
 // MainConfig describes the generated main server configuration.
 type MainConfig struct {
 	Dir     string // run directory: ServerRoot, logs, pid, mutexes
