@@ -158,7 +158,8 @@ func applyBalancerMember(b *Builder, d *parser.Directive) error {
 		return apacheErrorf("BalancerMember URL must be absolute!: %s", name)
 	}
 	bal := b.balancer(path, d, true)
-	if w := sharedWorker(bal.Members, wname); w != nil && w.Name == wname {
+	if w := sharedWorker(bal.Members, wname); w != nil {
+		// AH01149: the existing member is shared, no new member.
 		b.warnSharing(d, "AH01150", w, ps)
 		return nil
 	}

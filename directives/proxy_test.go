@@ -278,6 +278,11 @@ var proxyErrorCases = []diagCase{
 
 // proxyWarningCases are checked against real Apache by TestWarningsAgreeWithApache.
 var proxyWarningCases = []diagCase{
+	{"sharing longest prefix", "ProxyPass /a http://b/x timeout=5\nProxyPass /c http://b/ timeout=7\nProxyPass /d http://b/xyz timeout=9\n", 3, "AH01146: Ignoring parameter 'timeout=9' for worker 'http://b/x' because of worker sharing", false},
+	{"sharing normalised", "ProxyPass /a http://B:80/x timeout=5\nProxyPass /c http://b/x/y retry=1 ttl=5\n", 2, "AH01146: Ignoring parameter 'retry=1' for worker 'http://b/x' because of worker sharing", false},
+	{"sharing proxy worker", "<Proxy http://b/>\nProxySet timeout=5\n</Proxy>\nProxyPass /c http://b/x retry=1\n", 4, "AH01146: Ignoring parameter 'retry=1' for worker 'http://b/' because of worker sharing", false},
+	{"member sharing prefix", "BalancerMember balancer://c http://a/ route=1\nBalancerMember balancer://c http://a/x route=2\n", 2, "AH01150: Ignoring parameter 'route=2' for worker 'http://a/' because of worker sharing", false},
+	{"no sharing across servers", "ProxyPass /a http://b/ timeout=5\n<VirtualHost *:80>\nProxyPass /c http://b/x retry=1\n</VirtualHost>\n", 0, "", false},
 	{"worker sharing", "ProxyPass /a http://b/ timeout=5\nProxyPass /c http://b/x timeout=7\n", 2, "AH01146: Ignoring parameter 'timeout=7' for worker 'http://b/' because of worker sharing", false},
 	{"member sharing", "<Proxy balancer://c>\nBalancerMember http://a route=1\nBalancerMember http://a route=2\n</Proxy>\n", 3, "AH01150: Ignoring parameter 'route=2' for worker 'http://a' because of worker sharing", false},
 }
