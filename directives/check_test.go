@@ -240,6 +240,13 @@ func TestCheckCorpusApache(t *testing.T) {
 				t.Errorf("Apache's verdict changed: now %q, %s says %q", strings.SplitN(verdict, "\n", 2)[0], golden, first)
 			}
 			if !rejects {
+				// What Apache accepts, Load must accept too: only lint
+				// rules (mistakes Apache does not see) may be errors.
+				for _, d := range relDiags(checkCase(c), base) {
+					if d.Severity == parser.Error && LintCodes[d.Code] == "" && d.Pos.File == filepath.Join(c.name, "lb.conf") {
+						t.Errorf("Apache accepts lb.conf but balancerd reports: %s", d)
+					}
+				}
 				return
 			}
 			if line == 0 {

@@ -131,12 +131,23 @@ func lintManager(l *linter) {
 // are ignored.
 func (l *linter) managerLevels(s *model.Server, loc *model.Section) (levels []*accessLevel, notes []string, broken bool) {
 	docroot := s.DocumentRoot
-	if docroot != "" && !l.opts.NoFiles {
+	if docroot == "" {
+		// Unknown document root: only <Directory /> is sure to apply.
+		for _, sec := range l.directoriesOf(s) {
+			if sec.Regex == nil && path.Clean(sec.Path) == "/" && sec.Dir != nil {
+				levels = append(levels, &accessLevel{sec.Dir.Access, lintSectionLabel(sec)})
+			}
+		}
+	}
+	if docroot != "" {
 		fsPath := path.Join(docroot, loc.Path)
 		dirs := pathDirs(fsPath)
 		var override []string
 		overrideSet, overrideSrc := false, ""
-		deepest := l.deepestExisting(dirs)
+		deepest := -1 // NoFiles: no .htaccess is read
+		if !l.opts.NoFiles {
+			deepest = l.deepestExisting(dirs)
+		}
 		for i, d := range dirs {
 			for _, sec := range l.directoriesOf(s) {
 				if sec.Regex != nil || path.Clean(sec.Path) != d || sec.Dir == nil {

@@ -75,3 +75,30 @@ func TestLintManagerHTAccess(t *testing.T) {
 		})
 	}
 }
+
+func TestLintManagerDirectory(t *testing.T) {
+	denied := &model.Access{Require: &model.RequireNode{Kind: "any", Children: []*model.RequireNode{{Kind: "require", Provider: "all", Args: []string{"denied"}}}}}
+	granted := &model.Access{Require: &model.RequireNode{Kind: "any", Children: []*model.RequireNode{{Kind: "require", Provider: "all", Args: []string{"granted"}}}}}
+	tests := []struct {
+		name    string
+		docroot string
+		dirs    []*model.Section
+		want    []string
+	}{
+		{"<Directory /> denies, no DocumentRoot", "", []*model.Section{{Source: "lb.conf:1", Kind: "Directory", Path: "/", Dir: &model.DirConfig{Access: denied}}}, nil},
+		{"<Directory /> denies, DocumentRoot granted (Debian)", "/var/www/html", []*model.Section{
+			{Source: "lb.conf:1", Kind: "Directory", Path: "/", Dir: &model.DirConfig{Access: denied}},
+			{Source: "lb.conf:4", Kind: "Directory", Path: "/var/www/", Dir: &model.DirConfig{Access: granted}},
+		}, []string{"manager-unprotected@19"}},
+		{"no Directory at all", "/var/www/html", nil, []string{"manager-unprotected@19"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vh := seedVHost()
+			vh.Locations[0].Dir.Access = nil
+			vh.DocumentRoot = tt.docroot
+			vh.Directories = tt.dirs
+			checkCodes(t, Lint(tConfig(vh), nil, LintOptions{NoFiles: true}), tt.want...)
+		})
+	}
+}
