@@ -316,3 +316,22 @@ func TestCheckRealConfigs(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckDebianStock: a stock Debian apache2 configuration (as CI
+// installs it) checks without errors and without lint findings.
+func TestCheckDebianStock(t *testing.T) {
+	env, err := parser.ParseEnvvars("/etc/apache2/envvars")
+	if err != nil {
+		if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip("no Debian apache2 configuration: ", err)
+	}
+	ds := Check("/etc/apache2/apache2.conf", CheckOptions{Load: LoadOptions{ServerRoot: "/etc/apache2",
+		Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}})
+	for _, d := range ds {
+		if d.Severity == parser.Error || LintCodes[d.Code] != "" {
+			t.Errorf("stock Debian config: %s", d)
+		}
+	}
+}
