@@ -242,7 +242,7 @@ func (s *Server) Serve(lns ...net.Listener) error {
 	s.mu.Unlock()
 	errc := make(chan error, len(lns))
 	for _, ln := range lns {
-		go func(ln net.Listener) { errc <- hs.Serve(ln) }(ln)
+		go func(ln net.Listener) { errc <- hs.Serve(apacheListener{ln, s}) }(ln)
 	}
 	var first error
 	for range lns {

@@ -43,14 +43,14 @@ func (rc *recorder) got() []string {
 func TestSmuggling(t *testing.T) {
 	rejected := []struct {
 		name, raw string
-		status    int // Apache 2.4.67 answers 400 to all of these; Go's server 501 to unknown codings
+		status    int // Apache 2.4.67 answers 400 to all of these
 	}{
 		{"two different Content-Lengths", "POST /x HTTP/1.1\r\nHost: front.test\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde", 400},
 		{"space before colon", "POST /x HTTP/1.1\r\nHost: front.test\r\nContent-Length : 3\r\n\r\nabc", 400},
 		{"obs-fold", "POST /x HTTP/1.1\r\nHost: front.test\r\nContent-Length: 3\r\n  x\r\n\r\nabc", 400},
 		{"bad chunk size", "POST /x HTTP/1.1\r\nHost: front.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400},
-		{"unknown transfer coding", "POST /x HTTP/1.1\r\nHost: front.test\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n", 501},
-		{"chunked not last", "POST /x HTTP/1.1\r\nHost: front.test\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 501},
+		{"unknown transfer coding", "POST /x HTTP/1.1\r\nHost: front.test\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n", 400},
+		{"chunked not last", "POST /x HTTP/1.1\r\nHost: front.test\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400},
 		{"negative Content-Length", "POST /x HTTP/1.1\r\nHost: front.test\r\nContent-Length: -1\r\n\r\n", 400},
 	}
 	for _, tc := range rejected {
@@ -87,5 +87,30 @@ func TestSmuggling(t *testing.T) {
 	got := rc.got()
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("backend saw %q, want %q", got, want)
+	}
+}
+
+// TestCoreErrorPages: requests Go's server rejects before the handler get
+// Apache's HTML error document (400, also where Go would say 501), and an
+// HTTP/1.0 request gets an HTTP/1.1 status line as from Apache.
+func TestCoreErrorPages(t *testing.T) {
+	b := backend(t, "b")
+	_, base := start(t, plainVHost(b.URL), Options{})
+	for _, raw := range []string{
+		"GET /x HTTP/1.1\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: front.test\r\nTransfer-Encoding: identity\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: front.test\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+	} {
+		res := rawDo(t, base, raw)
+		body := drain(res)
+		if res.StatusCode != 400 || body != errorBody(400, "") || res.Header.Get("Content-Type") != "text/html; charset=iso-8859-1" {
+			t.Errorf("%q: %d %q %q", raw, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+	}
+	c := dialRaw(t, base)
+	_, _ = io.WriteString(c, "GET /x HTTP/1.0\r\nHost: front.test\r\n\r\n")
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	if line != "HTTP/1.1 200 OK\r\n" {
+		t.Errorf("HTTP/1.0 request: status line %q", line)
 	}
 }

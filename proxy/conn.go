@@ -1,0 +1,79 @@
+package proxy
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// apacheListener makes the few responses Go's server writes by itself
+// look like Apache's: its early error answers (malformed requests, HTTP/1.1
+// without Host, unsupported transfer codings), which it writes straight to
+// the connection as plain text, become Apache's HTML error documents, and
+// the status line of the first response says HTTP/1.1 even to an HTTP/1.0
+// client (Apache answers with its own version).
+type apacheListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l apacheListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &apacheConn{Conn: c, s: l.s}, nil
+}
+
+type apacheConn struct {
+	net.Conn
+	s     *Server
+	wrote bool
+}
+
+// goErrorHeaders follow the status line of every error Go's server writes
+// before a handler runs (net/http's errorHeaders); a handler's response
+// always has a Date header first, so this cannot match one.
+var goErrorHeaders = []byte("\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n")
+
+func (c *apacheConn) Write(p []byte) (int, error) {
+	first := !c.wrote
+	c.wrote = true
+	if len(p) > 12 && string(p[:9]) == "HTTP/1.1 " && (p[9] == '4' || p[9] == '5') {
+		if i := bytes.Index(p, goErrorHeaders); i > 0 && bytes.IndexByte(p[:i], '\n') < 0 {
+			code, err := strconv.Atoi(string(p[9:12]))
+			if err == nil {
+				if _, err := c.Conn.Write(c.s.coreErrorResponse(code)); err != nil {
+					return 0, err
+				}
+				return len(p), nil
+			}
+		}
+	}
+	if first && len(p) > 9 && string(p[:9]) == "HTTP/1.0 " {
+		p[7] = '1'
+	}
+	return c.Conn.Write(p)
+}
+
+// coreErrorResponse is Apache's answer to a request its core rejects
+// before any module runs. Apache answers 400 where Go's server says 501
+// (unsupported Transfer-Encoding) or 431 (header too large).
+func (s *Server) coreErrorResponse(code int) []byte {
+	switch code {
+	case http.StatusNotImplemented, http.StatusRequestHeaderFieldsTooLarge:
+		code = http.StatusBadRequest
+	}
+	body := errorBody(code, "")
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
+	b.WriteString("Date: " + time.Now().UTC().Format(http.TimeFormat) + "\r\n")
+	if s.opts.ServerHeader != "" {
+		b.WriteString("Server: " + s.opts.ServerHeader + "\r\n")
+	}
+	b.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n")
+	b.WriteString(body)
+	return b.Bytes()
+}
