@@ -272,9 +272,12 @@ func suggest(name string, section bool) string {
 			best, bestD = s.Name, dist
 		}
 	}
-	limit := 2
-	if len(name) >= 10 {
+	limit := 1
+	switch {
+	case len(name) > 10:
 		limit = 3
+	case len(name) > 5:
+		limit = 2
 	}
 	if bestD == 0 || bestD > limit {
 		return ""

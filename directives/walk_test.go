@@ -70,6 +70,8 @@ func TestSuggest(t *testing.T) {
 		"ProxyPassReverse": "",
 		"ServerNmae":       "ServerName",
 		"Xyzzy":            "",
+		"All":              "",
+		"Listn":            "Listen",
 	} {
 		if got := suggest(in, false); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
