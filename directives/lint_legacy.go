@@ -48,6 +48,8 @@ func lintLegacy(l *linter) {
 		allowAll, denyAll := hasFromAll(allow), hasFromAll(deny)
 		var advice string
 		switch {
+		case allowAll && !denyAll && handlerScope(block):
+			advice = "`Allow from all` lets anyone use this handler; write `Require ip ADDR...` (or AuthType Basic + `Require valid-user`) instead"
 		case allowAll && !denyAll:
 			advice = "replace them with `Require all granted`"
 			if scope != nil && strings.EqualFold(scope.Name, "Proxy") && len(scope.Args) > 0 && scope.Args[0].Value == "*" && !proxyRequestsOn {
@@ -286,4 +288,18 @@ func lintCommentContinuation(l *linter) {
 			}
 		}
 	}
+}
+
+// handlerScope reports whether a section sets a status or management
+// handler (balancer-manager, server-status, server-info).
+func handlerScope(block []*parser.Directive) bool {
+	for _, d := range block {
+		if strings.EqualFold(d.Name, "SetHandler") && len(d.Args) > 0 {
+			switch strings.ToLower(d.Args[0].Value) {
+			case "balancer-manager", "server-status", "server-info":
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -171,8 +171,8 @@ func (l *linter) managerLevels(s *model.Server, loc *model.Section) (levels []*a
 				if hasAccessDirectives(parsed.Directives) {
 					l.warnf("htaccess-ignored", parser.Pos{File: hostFile, Line: 1, Col: 1}, "",
 						"%s is ignored because of AllowOverride None (%s), so its access control does not protect %s; move it into <Location %s> or set AllowOverride AuthConfig Limit for %s",
-						hostFile, lintAtSrc(overrideSrc), loc.Path, loc.Path, d)
-					notes = append(notes, fmt.Sprintf("%s is ignored (AllowOverride None)", hostFile))
+						path.Join(d, ".htaccess"), lintAtSrc(overrideSrc), loc.Path, loc.Path, d)
+					notes = append(notes, fmt.Sprintf("%s is ignored (AllowOverride None)", path.Join(d, ".htaccess")))
 				}
 				continue
 			}
@@ -188,7 +188,7 @@ func (l *linter) managerLevels(s *model.Server, loc *model.Section) (levels []*a
 					}
 					reason := fmt.Sprintf("AllowOverride %s (%s)", strings.Join(override, " "), lintAtSrc(overrideSrc))
 					if !overrideSet {
-						reason = "AllowOverride is not set for " + d + ", and Apache 2.4 then reads the file and rejects every directive in it"
+						reason = "AllowOverride is not set for " + d + ", and Apache 2.4 then reads the file and rejects every directive in it (where AllowOverride None applies, as in Debian's apache2.conf, the file is ignored instead and protects nothing)"
 					}
 					if e.Code != "htaccess-not-allowed" {
 						l.report(parser.Error, e.Code, e.Pos, e.Directive,
@@ -200,7 +200,7 @@ func (l *linter) managerLevels(s *model.Server, loc *model.Section) (levels []*a
 					}
 					break
 				}
-				notes = append(notes, fmt.Sprintf("%s makes Apache answer 500", hostFile))
+				notes = append(notes, fmt.Sprintf("%s makes Apache answer 500", path.Join(d, ".htaccess")))
 				return nil, notes, true // 500 for everyone: not reachable
 			}
 			if dir != nil {
