@@ -284,6 +284,7 @@ func lintReverse(l *linter) {
 				if b == nil || reverseCoversBalancer(rev, b.Name) || reverseMisspells(rev, b.Name) {
 					continue
 				}
+				var uncovered []*model.Worker
 				for _, m := range b.Members {
 					if reverseCovers(rev, m.Name) || m.Scheme == "ajp" {
 						continue // AJP passes the client's Host: backends redirect to the public name
@@ -293,6 +294,19 @@ func lintReverse(l *linter) {
 						continue
 					}
 					done[k] = true
+					uncovered = append(uncovered, m)
+				}
+				if len(uncovered) > 1 && len(uncovered) == len(b.Members) {
+					var names []string
+					for _, m := range uncovered {
+						names = append(names, m.Name)
+					}
+					l.warnf("member-no-reverse", pr, lintRuleName(r),
+						"no ProxyPassReverse rewrites redirects from the members of %s (%s), so a backend's `Location: %s/...` reaches clients unchanged; add `ProxyPassReverse %s %s/` after this line",
+						b.Name, strings.Join(names, ", "), names[0], lintReversePath(r), b.Name)
+					continue
+				}
+				for _, m := range uncovered {
 					l.warnf("member-no-reverse", l.pos(m.Source, "BalancerMember"), "BalancerMember",
 						"no ProxyPassReverse rewrites redirects from member %s of %s (used by %s %s at %s), so a backend's `Location: %s/...` reaches clients unchanged; add `ProxyPassReverse %s %s/` (covers every member) next to the ProxyPass",
 						m.Name, b.Name, lintRuleName(r), r.Path, lintAt(pr), m.Name, lintReversePath(r), b.Name)

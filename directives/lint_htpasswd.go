@@ -149,6 +149,7 @@ func (l *linter) checkUserFile(p string, at parser.Pos, directive string) {
 	}
 	for _, f := range CheckHTPasswd(data) {
 		pos := parser.Pos{File: host, Line: f.Line, Col: 1}
+		f.Message = strings.ReplaceAll(f.Message, " FILE ", " "+shellWord(p)+" ")
 		msg := f.Message + fmt.Sprintf(" (AuthUserFile at %s)", lintAt(at))
 		if f.Line == 0 {
 			pos = at

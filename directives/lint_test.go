@@ -199,7 +199,7 @@ func TestLintModelRules(t *testing.T) {
 			vh.Dir.Reverse = nil
 			vh.ProxyPass = append(vh.ProxyPass[:1], tRule(30, "/api", "http://api:8080/v1"), vh.ProxyPass[1])
 			return tConfig(vh)
-		}, []string{"member-no-reverse@15", "member-no-reverse@16", "proxypass-no-reverse@30"}},
+		}, []string{"member-no-reverse@11", "proxypass-no-reverse@30"}},
 		{"ProxyPassReverse per member (the seed's way)", func() *model.Config {
 			vh := seedVHost()
 			vh.Dir.Reverse = []model.ReverseRule{{Path: "/", URL: "http://http1.example.com/"}}
