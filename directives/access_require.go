@@ -9,8 +9,8 @@ package directives
 //
 // Require lines directly in a section form an implicit RequireAny (the root
 // node of model.Access.Require). Providers (spec 6.3): all, ip, host,
-// forward-dns, local, env, method, user, valid-user, group. The providers
-// of modules balancerd lacks (expr, ldap-*, dbm-group, dbd-group,
+// forward-dns, local, env, method, expr (an ap_expr subset), user,
+// valid-user, group. The providers of modules balancerd lacks (ldap-*, dbm-group, dbd-group,
 // file-owner, file-group) are errors, since ignoring them changes who gets
 // in.
 
@@ -19,6 +19,7 @@ import (
 
 	"github.com/balancerd/balancerd/directives/model"
 	"github.com/balancerd/balancerd/parser"
+	"github.com/balancerd/balancerd/proxy/access/expr"
 )
 
 func init() {
@@ -31,7 +32,6 @@ func init() {
 // unsupportedAuthz are real Apache authorization providers balancerd does
 // not implement, with their modules.
 var unsupportedAuthz = map[string]string{
-	"expr":           "mod_authz_core (ap_expr)",
 	"ldap-user":      "mod_authnz_ldap",
 	"ldap-group":     "mod_authnz_ldap",
 	"ldap-dn":        "mod_authnz_ldap",
@@ -60,7 +60,7 @@ var standardMethods = map[string]bool{
 
 // parseRequire turns the words of a Require line into a leaf node,
 // checking provider arguments with Apache's messages.
-func parseRequire(words []string) (*model.RequireNode, error) {
+func parseRequire(words []string, raw string) (*model.RequireNode, error) {
 	n := &model.RequireNode{Kind: "require"}
 	if len(words) > 0 && strings.EqualFold(words[0], "not") {
 		n.Negate = true
@@ -97,6 +97,12 @@ func parseRequire(words []string) (*model.RequireNode, error) {
 				return nil, apacheErrf("Invalid Method '%s'", w)
 			}
 		}
+	case "expr":
+		text := requireExprText(raw)
+		if _, err := expr.Parse(text); err != nil {
+			return nil, apacheErrf("Cannot parse expression in require line: %s (balancerd evaluates a subset of ap_expr; see package proxy/access/expr)", err)
+		}
+		n.Args = []string{text}
 	case "host", "forward-dns", "local", "env", "user", "valid-user", "group":
 	default:
 		return nil, apacheErrf("Unknown Authz provider: %s", n.Provider)
@@ -139,7 +145,7 @@ func negativeUnderOr(parent *model.RequireNode, what string) error {
 }
 
 func applyRequire(b *Builder, d *parser.Directive) error {
-	n, err := parseRequire(d.ArgValues())
+	n, err := parseRequire(d.ArgValues(), d.Raw)
 	if err != nil {
 		return err
 	}
@@ -193,4 +199,20 @@ func applyRequireSection(b *Builder, d *parser.Directive) error {
 	}
 	parent.Children = append(parent.Children, n)
 	return nil
+}
+
+// requireExprText returns the expression of "Require [not] expr ...": the
+// raw text after the provider word, without surrounding double quotes (as
+// mod_authz_core's expr_parse_config strips them).
+func requireExprText(raw string) string {
+	rest := strings.TrimSpace(raw)
+	for _, word := range []string{"not", "expr"} {
+		if len(rest) >= len(word) && strings.EqualFold(rest[:len(word)], word) && (len(rest) == len(word) || rest[len(word)] == ' ' || rest[len(word)] == '\t') {
+			rest = strings.TrimSpace(rest[len(word):])
+		}
+	}
+	if len(rest) >= 2 && rest[0] == '"' && rest[len(rest)-1] == '"' {
+		rest = rest[1 : len(rest)-1]
+	}
+	return rest
 }

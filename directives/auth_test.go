@@ -32,7 +32,7 @@ func TestAccessDirectiveErrors(t *testing.T) {
 		{name: "empty all", src: loc("<RequireAll>\n</RequireAll>"), line: 2, msg: "<RequireAll> directive contains no authorization directives"},
 		{name: "all args", src: loc("<RequireAll foo>\nRequire all granted\n</RequireAll>"), line: 2, msg: "<RequireAll> directive doesn't take additional arguments"},
 		{name: "all only negative", src: loc("<RequireAll>\nRequire not valid-user\n</RequireAll>"), line: 2, msg: "AH01624: <RequireAll> directive contains only negative authorization directives"},
-		{name: "require expr unsupported", src: loc("Require expr true"), line: 2, msg: "Require expr: this authorization provider", prefix: true},
+		{name: "require expr bad", src: loc("Require expr \"foo\""), line: 2, msg: "Cannot parse expression in require line: ", prefix: true},
 		{name: "require ldap unsupported", src: loc("Require ldap-user a"), line: 2, msg: "Require ldap-user: this authorization provider (mod_authnz_ldap)", prefix: true},
 		{name: "require at top level", src: "Require all granted\n", line: 1, msg: "Require not allowed here"},
 		{name: "authmerging", src: loc("AuthMerging xx"), line: 2, msg: "AuthMerging must be one of: Off | And | Or"},
@@ -60,6 +60,7 @@ func TestAccessDirectiveErrors(t *testing.T) {
 	})
 	runDiagCases(t, parser.Error, []diagCase{
 		{name: "accepted forms", src: loc("Require host\nRequire local foo\nRequire method\nRequire env\nRequire user\nRequire valid-user foo\n" +
+			"Require expr \"%{REQUEST_URI} =~ m#^/a# && -R '10.0.0.0/8'\"\nRequire expr %{HTTP_HOST} == 'x'\n" +
 			"AuthType Basic\nAuthType None\nDeny from 10.0.0.0/255.0.255.0\nDeny from env=\n<LimitExcept TRACE>\n</LimitExcept>\n" +
 			"<Limit GET POST>\n<Limit GET>\nRequire all granted\n</Limit>\n</Limit>\n<RequireAll>\n<RequireNone>\nRequire ip 10.1\n</RequireNone>\nRequire all granted\n</RequireAll>")},
 	})

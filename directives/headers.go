@@ -7,8 +7,9 @@ package directives
 //
 // Argument handling follows header_cmd/header_inout_cmd: the words are
 // action, header, value, replacement (edit only) and an optional clause.
-// ap_expr values and expr= conditions are not supported (an error: the
-// header would silently not be set).
+// expr= values and conditions are parsed with package proxy/access/expr
+// (a subset of ap_expr); anything outside it is an error rather than a
+// header silently not set.
 
 import (
 	"regexp"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/balancerd/balancerd/directives/model"
 	"github.com/balancerd/balancerd/parser"
+	"github.com/balancerd/balancerd/proxy/access/expr"
 )
 
 func init() {
@@ -151,14 +153,17 @@ func parseHeaderRule(directive string, words []string) (model.HeaderRule, error)
 			}
 			r.EnvCond = "env=" + clause[4:]
 		case strings.HasPrefix(lc, "expr="):
-			return r, apacheErrf("%s: expr= conditions (ap_expr) are not supported by balancerd; use env=VAR", directive)
+			if _, err := expr.Parse(clause[5:]); err != nil {
+				return r, apacheErrf("Can't parse envclause/expression: %s (balancerd evaluates a subset of ap_expr)", err)
+			}
+			r.EnvCond = "expr=" + clause[5:]
 		default:
 			return r, apacheErr("Unknown parameter: " + clause)
 		}
 	}
 	if strings.HasPrefix(value, "expr=") {
-		if !model.SimpleExprString(value[5:]) {
-			return r, apacheErrf("%s: expr=%s: balancerd evaluates only string expressions made of text and %%{VAR} references; use %%{VAR}e", directive, value[5:])
+		if _, err := expr.ParseString(value[5:]); err != nil {
+			return r, apacheErrf("Can't parse value expression : %s", err)
 		}
 	} else if r.Action != "edit" && r.Action != "edit*" {
 		if err := checkHeaderFormat(value); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/balancerd/balancerd/directives/model"
 	"github.com/balancerd/balancerd/parser"
+	"github.com/balancerd/balancerd/proxy/access/expr"
 )
 
 func init() {
@@ -128,7 +129,10 @@ func applyCustomLog(b *Builder, d *parser.Directive) error {
 				}
 				cl.EnvCond = "env=" + c[4:]
 			case strings.HasPrefix(strings.ToLower(c), "expr="):
-				return apacheErr("CustomLog: expr= conditions (ap_expr) are not supported by balancerd; use env=VAR")
+				if _, err := expr.Parse(c[5:]); err != nil {
+					return apacheErrf("%s", err)
+				}
+				cl.EnvCond = "expr=" + c[5:]
 			default:
 				return apacheErr("error in condition clause")
 			}

@@ -41,7 +41,7 @@ func TestRewriteHeaderLogErrors(t *testing.T) {
 		{name: "format", src: "Header set X \"%{FOO}q\"\n", line: 1, msg: "Unrecognized header format %q"},
 		{name: "request always", src: "RequestHeader always set X y\n", line: 1, msg: "first argument must be 'add', 'set', 'setifempty', 'append', 'merge', 'unset', 'echo', 'note', 'edit', or 'edit*'."},
 		{name: "request echo", src: "RequestHeader echo X\n", line: 1, msg: "Header echo only valid on Header directives"},
-		{name: "expr condition", src: "Header set X y \"expr=%{REQUEST_URI} =~ m#^/x#\"\n", line: 1, msg: "Header: expr= conditions", prefix: true},
+		{name: "expr condition bad", src: "Header set X y \"expr=%{REQUEST_URI} =~\"\n", line: 1, msg: "Can't parse envclause/expression: ", prefix: true},
 		{name: "customlog clause", src: "CustomLog /tmp/a.log common foo\n", line: 1, msg: "error in condition clause"},
 		{name: "customlog env", src: "CustomLog /tmp/a.log common env=\n", line: 1, msg: "missing environment variable name"},
 		{name: "customlog args", src: "CustomLog /tmp/a.log\n", line: 1, msg: `CustomLog takes two or three arguments, a file name, a custom log format string or format name, and an optional "env=" or "expr=" clause (see docs)`},
@@ -55,6 +55,7 @@ func TestRewriteHeaderLogErrors(t *testing.T) {
 			"RewriteCond %{HTTP_HOST} =x [NC]\nRewriteCond x y\nRewriteRule ^ - [END,QSA,QSD,NE,PT,P,B,NS,T=text/plain]\n" +
 			"Header unset X env=Y\nHeader always set X \"%{FOO}e\"\nHeader set X y early\nRequestHeader set X y early\nHeader onsuccess setifempty X y\n" +
 			"Header note X y\nHeader merge X y\nHeader Set X y\nRequestHeader set X-IP expr=%{REMOTE_ADDR}\n" +
+			"Header set X y \"expr=%{REQUEST_URI} =~ m#^/x#\"\nCustomLog /tmp/b.log common \"expr=%{REQUEST_STATUS} -ge 500\"\n" +
 			"LogFormat \"%h %l %u %t \\\"%r\\\" %>s %O \\\"%{Referer}i\\\" %{SSL_PROTOCOL}x %400,501{User-agent}i %{BALANCER_WORKER_ROUTE}e\" combined\n" +
 			"CustomLog /tmp/a.log combined env=!nolog\nLogLevel warn proxy:trace5\nErrorLog syslog:local1\nTransferLog /tmp/t.log\n"},
 	})

@@ -174,6 +174,27 @@ Deny from 127.0.0.0/255.0.0.0
 Order allow,deny
 Allow from 127
 </Location>
+<Location /y>
+Require expr "%{REQUEST_URI} =~ m#^/y/fi# && %{REQUEST_METHOD} in {'GET', 'HEAD'}"
+</Location>
+<Location /z>
+Require expr %{HTTP_HOST} == 'nomatch' || -R '127.0.0.0/8'
+</Location>
+<Location /za>
+AuthType Basic
+AuthName "Prot Area"
+AuthUserFile PASSWD
+<RequireAll>
+Require valid-user
+Require expr "%{REMOTE_USER} != 'md5user'"
+</RequireAll>
+</Location>
+<Location /zb>
+<RequireAll>
+Require all granted
+Require not expr "%{REQUEST_METHOD} == 'POST'"
+</RequireAll>
+</Location>
 `
 
 func TestAccessAgainstApache(t *testing.T) {
@@ -230,7 +251,7 @@ func TestAccessAgainstApache(t *testing.T) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	seen := map[int]int{}
 	creds := []string{"", "md5user:pw1", "md5user:bad", "bcuser:pw2", "shauser:pw3", "nouser:x", "plainu:pw9"}
-	for _, loc := range []string{"/a", "/b", "/c", "/d", "/e", "/f", "/g", "/h", "/i", "/j", "/k", "/l", "/m", "/n", "/o", "/p", "/r", "/r/and", "/r/or", "/s", "/t", "/u", "/v", "/w", "/x"} {
+	for _, loc := range []string{"/a", "/b", "/c", "/d", "/e", "/f", "/g", "/h", "/i", "/j", "/k", "/l", "/m", "/n", "/o", "/p", "/r", "/r/and", "/r/or", "/s", "/t", "/u", "/v", "/w", "/x", "/y", "/z", "/za", "/zb"} {
 		uri := loc + "/file"
 		var levels []*model.Access
 		for _, sec := range cfg.Main.Locations {
@@ -255,7 +276,7 @@ func TestAccessAgainstApache(t *testing.T) {
 					apache = 0 // access granted; the core then found no file
 				}
 				ours := checker.Check(context.Background(), policy, &access.Request{
-					Method: method, URI: uri, Authorization: req.Header.Get("Authorization"),
+					Method: method, URI: uri, Authorization: req.Header.Get("Authorization"), Header: http.Header{"Host": {addr}},
 					Remote: netip.MustParseAddr("127.0.0.1"), Local: netip.MustParseAddr("127.0.0.1"),
 				})
 				seen[apache]++

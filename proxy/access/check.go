@@ -24,11 +24,18 @@ type Request struct {
 	// Env looks up the request environment (SetEnvIf, rewrite E=, ...).
 	// Nil means an empty environment.
 	Env func(name string) (string, bool)
+	// Header holds the request headers (for Require expr); may be nil.
+	Header http.Header
+	// Vars answers Require expr's %{NAME} server variables
+	// (REQUEST_URI, HTTP_HOST, QUERY_STRING, ...); nil leaves only those
+	// Request itself knows (REMOTE_ADDR, REQUEST_METHOD, REQUEST_URI).
+	Vars func(name string) string
 }
 
 // FromHTTP fills a Request from an incoming *http.Request.
 func FromHTTP(r *http.Request) Request {
-	req := Request{Method: r.Method, URI: r.URL.Path, Authorization: r.Header.Get("Authorization")}
+	req := Request{Method: r.Method, URI: r.URL.Path, Authorization: r.Header.Get("Authorization"), Header: r.Header}
+	req.Vars = func(name string) string { return httpVar(r, name) }
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 		req.Remote = ap.Addr().Unmap()
 	} else if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
@@ -192,6 +199,17 @@ func (e *evalCtx) provider(n *node) authz {
 					return azGranted
 				}
 			}
+		}
+		return azDenied
+	case "expr":
+		if n.expr == nil {
+			return azError
+		}
+		if n.wantUser && e.user == "" {
+			return azDeniedNoUser
+		}
+		if n.expr.Eval(exprVars{e}) {
+			return azGranted
 		}
 		return azDenied
 	case "env":
@@ -500,4 +518,76 @@ func ParseBasicAuth(v string) (user, pw string, ok bool) {
 	}
 	user, pw, _ = strings.Cut(string(dec), ":")
 	return user, pw, true
+}
+
+// exprVars exposes a request to Require expr.
+type exprVars struct{ e *evalCtx }
+
+func (v exprVars) Var(name string) string {
+	r := v.e.req
+	switch name {
+	case "REMOTE_ADDR":
+		return r.Remote.String()
+	case "REQUEST_METHOD":
+		return r.Method
+	case "REQUEST_URI":
+		return r.URI
+	case "REMOTE_USER":
+		return v.e.user
+	case "HTTP_HOST":
+		return v.Header("Host")
+	}
+	if r.Vars != nil {
+		return r.Vars(name)
+	}
+	return ""
+}
+
+func (v exprVars) Header(name string) string {
+	if v.e.req.Header == nil {
+		return ""
+	}
+	return strings.Join(v.e.req.Header.Values(name), ", ")
+}
+
+func (v exprVars) Env(name string) string {
+	if v.e.req.Env == nil {
+		return ""
+	}
+	s, _ := v.e.req.Env(name)
+	return s
+}
+
+// httpVar answers the server variables ap_expr knows from an *http.Request.
+func httpVar(r *http.Request, name string) string {
+	switch name {
+	case "HTTP_HOST":
+		return r.Host
+	case "QUERY_STRING":
+		return r.URL.RawQuery
+	case "REQUEST_SCHEME":
+		if r.TLS != nil {
+			return "https"
+		}
+		return "http"
+	case "HTTPS":
+		if r.TLS != nil {
+			return "on"
+		}
+		return "off"
+	case "SERVER_PROTOCOL":
+		return r.Proto
+	case "THE_REQUEST":
+		return r.Method + " " + r.RequestURI + " " + r.Proto
+	case "SERVER_NAME":
+		h := r.Host
+		if host, _, err := net.SplitHostPort(h); err == nil {
+			h = host
+		}
+		return h
+	case "REMOTE_PORT":
+		_, p, _ := net.SplitHostPort(r.RemoteAddr)
+		return p
+	}
+	return ""
 }

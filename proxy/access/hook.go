@@ -90,6 +90,15 @@ func (h *Hook) Check(r *http.Request, in *proxy.AccessInput) proxy.AccessResult 
 	}
 	req := FromHTTP(r)
 	req.URI = in.URI
+	if in.Server != nil {
+		vars := req.Vars
+		req.Vars = func(name string) string {
+			if name == "DOCUMENT_ROOT" {
+				return in.Server.DocumentRoot
+			}
+			return vars(name)
+		}
+	}
 	switch {
 	case in.BackendURL != "":
 		req.Filename = "proxy:" + in.BackendURL

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/balancerd/balancerd/directives/model"
+	"github.com/balancerd/balancerd/proxy/access/expr"
 )
 
 // methodSet is a set of methods or its complement; nil *methodSet means
@@ -88,6 +89,8 @@ type node struct {
 	children []*node
 	methods  *methodSet // nil = every method
 	source   string
+	expr     *expr.Expr // Require expr; nil if it does not parse (never grants)
+	wantUser bool       // the expression reads REMOTE_USER
 }
 
 func compileNode(n *model.RequireNode, methods *methodSet) *node {
@@ -101,6 +104,10 @@ func compileNode(n *model.RequireNode, methods *methodSet) *node {
 				out.ips = append(out.ips, m)
 			}
 		}
+	}
+	if out.kind == "require" && out.provider == "expr" && len(n.Args) > 0 {
+		out.expr, _ = expr.Parse(n.Args[0])
+		out.wantUser = strings.Contains(n.Args[0], "REMOTE_USER")
 	}
 	for _, c := range n.Children {
 		out.children = append(out.children, compileNode(c, nil))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/balancerd/balancerd/directives/model"
+	"github.com/balancerd/balancerd/proxy/access/expr"
 )
 
 // HeaderContext is what mod_headers' format specifiers and conditions
@@ -70,6 +71,9 @@ func (c *HeaderContext) envSet(name string) bool {
 
 func condOK(r *model.HeaderRule, ctx *HeaderContext) bool {
 	switch {
+	case strings.HasPrefix(r.EnvCond, "expr="):
+		e := cachedExpr(r.EnvCond[5:])
+		return e != nil && e.Eval(headerVars{ctx})
 	case strings.HasPrefix(r.EnvCond, "env=!"):
 		return !ctx.envSet(r.EnvCond[5:])
 	case strings.HasPrefix(r.EnvCond, "env="):
@@ -273,24 +277,58 @@ func ctxTime(ctx *HeaderContext, start bool) time.Time {
 	return time.Now()
 }
 
-// exprString evaluates an ap_expr string of text and %{NAME} references
-// (the subset the directives package accepts).
-func exprString(s string, ctx *HeaderContext) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' || i+1 >= len(s) || s[i+1] != '{' {
-			b.WriteByte(s[i])
-			continue
-		}
-		end := strings.IndexByte(s[i:], '}')
-		if end < 0 {
-			b.WriteString(s[i:])
-			break
-		}
-		b.WriteString(exprVar(s[i+2:i+end], ctx))
-		i += end
+var (
+	exprCacheMu sync.Mutex
+	exprCache   = map[string]any{}
+)
+
+// cachedExpr parses a boolean ap_expr once (nil if it does not parse).
+func cachedExpr(s string) *expr.Expr {
+	exprCacheMu.Lock()
+	defer exprCacheMu.Unlock()
+	if v, ok := exprCache["b\x00"+s]; ok {
+		return v.(*expr.Expr)
 	}
-	return b.String()
+	e, _ := expr.Parse(s)
+	if len(exprCache) < 4096 {
+		exprCache["b\x00"+s] = e
+	}
+	return e
+}
+
+// exprString evaluates an ap_expr string expression (an expr= value).
+func exprString(s string, ctx *HeaderContext) string {
+	exprCacheMu.Lock()
+	v, ok := exprCache["s\x00"+s]
+	if !ok {
+		v, _ = expr.ParseString(s)
+		if len(exprCache) < 4096 {
+			exprCache["s\x00"+s] = v
+		}
+	}
+	exprCacheMu.Unlock()
+	e, _ := v.(*expr.StringExpr)
+	if e == nil {
+		return ""
+	}
+	return e.Eval(headerVars{ctx})
+}
+
+// headerVars exposes a HeaderContext to ap_expr.
+type headerVars struct{ ctx *HeaderContext }
+
+func (v headerVars) Var(name string) string { return exprVar(name, v.ctx) }
+
+func (v headerVars) Header(name string) string {
+	if v.ctx == nil {
+		return ""
+	}
+	return strings.Join(v.ctx.Request.Values(name), ", ")
+}
+
+func (v headerVars) Env(name string) string {
+	s, _ := ctxEnv(v.ctx, name)
+	return s
 }
 
 func exprVar(name string, ctx *HeaderContext) string {

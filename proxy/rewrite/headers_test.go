@@ -55,6 +55,9 @@ func TestHeaderActions(t *testing.T) {
 		{"edit*", hr("onsuccess", "edit*", "X-A", "a", "", "b"), http.Header{"X-A": {"aaa"}}, http.Header{"X-A": {"bbb"}}},
 		{"times", hr("onsuccess", "set", "X-T", "%t %D %%"), http.Header{}, http.Header{"X-T": {"t=1700000000000000 D=1500 %"}}},
 		{"expr", hr("onsuccess", "set", "X-Real-Client-IP", "expr=%{REMOTE_ADDR}"), http.Header{}, http.Header{"X-Real-Client-Ip": {"192.0.2.1"}}},
+		{"expr value function", hr("onsuccess", "set", "X-Low", "expr=%{tolower:ABC}-x"), http.Header{}, http.Header{"X-Low": {"abc-x"}}},
+		{"expr condition true", hr("onsuccess", "set", "X-C", "1", "expr=%{REMOTE_ADDR} -ipmatch '192.0.2.0/24'"), http.Header{}, http.Header{"X-C": {"1"}}},
+		{"expr condition false", hr("onsuccess", "set", "X-C", "1", "expr=%{ENV:BALANCER_WORKER_ROUTE} == 'n2'"), http.Header{}, http.Header{}},
 	}
 	for _, tt := range tests {
 		h := tt.in.Clone()
