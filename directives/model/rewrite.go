@@ -85,31 +85,6 @@ func atol(s string) int {
 	return n
 }
 
-// SimpleExprString reports whether an ap_expr string expression (the text
-// after "expr=" in a Header value) is one balancerd evaluates: literal
-// text and %{NAME} / %{PREFIX:NAME} variable references only.
-func SimpleExprString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			continue
-		}
-		if i+1 >= len(s) || s[i+1] != '{' {
-			return false
-		}
-		end := strings.IndexByte(s[i:], '}')
-		if end < 3 {
-			return false
-		}
-		for _, c := range s[i+2 : i+end] {
-			if !(c == '_' || c == ':' || c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-				return false
-			}
-		}
-		i += end
-	}
-	return true
-}
-
 // SplitTrailingLookaround splits a PCRE pattern that ends with a top-level
 // lookahead, "X(?!Y)" or "X(?=Y)", into X and Y. Go's regexp (RE2) has no
 // lookaround; balancerd compiles X and checks Y at the end of X's match.
