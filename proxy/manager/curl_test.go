@@ -137,4 +137,3 @@ func TestIgnoredChanges(t *testing.T) {
 		}
 	})
 }
-
