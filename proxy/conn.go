@@ -53,7 +53,10 @@ func (c *apacheConn) Write(p []byte) (int, error) {
 		}
 	}
 	if first && len(p) > 9 && string(p[:9]) == "HTTP/1.0 " {
-		p[7] = '1'
+		b := make([]byte, len(p))
+		copy(b, p)
+		b[7] = '1'
+		return c.Conn.Write(b)
 	}
 	return c.Conn.Write(p)
 }

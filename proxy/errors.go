@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,7 @@ var errorMessages = map[int]string{
 	500: "<p>The server encountered an internal error or\nmisconfiguration and was unable to complete\nyour request.</p>\n<p>Please contact the server administrator at \n [no address given] to inform them of the time this error occurred,\n and the actions you performed just before this error.</p>\n<p>More information about this error may be available\nin the server error log.</p>\n",
 	503: "<p>The server is temporarily unable to service your\nrequest due to maintenance downtime or capacity\nproblems. Please try again later.</p>\n",
 	504: "<p>The gateway did not receive a timely response\nfrom the upstream server or application.</p>\n",
+	414: "<p>The requested URL's length exceeds the capacity\nlimit for this server.<br />\n</p>\n",
 	410: "<p>The requested resource is no longer available on this server and there is no forwarding address.\nPlease remove all references to this resource.</p>\n",
 }
 
@@ -124,3 +126,52 @@ func writeProxyError(w http.ResponseWriter, r *http.Request, status int, reason 
 }
 
 func htmlEscape(s string) string { return html.EscapeString(s) }
+
+// errorDocument returns the ErrorDocument configured for status in the
+// request's per-directory levels (the innermost wins), "" if none.
+func (rt *route) errorDocument(status int) string {
+	doc := ""
+	for _, d := range rt.dirs {
+		if v, ok := d.ErrorDocuments[status]; ok {
+			doc = v
+		}
+	}
+	return doc
+}
+
+// writeErrorFor sends the error response for status as configured for rt:
+// an ErrorDocument text message or external URL when there is one (a
+// local-path document falls back to the built-in page: balancerd serves no
+// files), else Apache's built-in page.
+func writeErrorFor(w http.ResponseWriter, r *http.Request, rt *route, status int) {
+	doc := ""
+	if rt != nil {
+		doc = rt.errorDocument(status)
+	}
+	switch {
+	case doc == "" || strings.HasPrefix(doc, "/"):
+		writeError(w, r, status)
+	case strings.Contains(doc, "://"):
+		h := w.Header()
+		h.Set("Location", doc)
+		body := redirectBody(http.StatusFound, doc)
+		h.Set("Content-Type", "text/html; charset=iso-8859-1")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusFound)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write([]byte(body))
+		}
+	default:
+		doc = strings.TrimPrefix(doc, "\"")
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=iso-8859-1")
+		h.Set("Content-Length", strconv.Itoa(len(doc)))
+		if dropsConnection(status) {
+			h.Set("Connection", "close")
+		}
+		w.WriteHeader(status)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write([]byte(doc))
+		}
+	}
+}

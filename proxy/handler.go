@@ -1,8 +1,11 @@
 package proxy
 
 import (
+	"io"
 	"net/http"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -13,6 +16,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var start time.Time
 	if s.opts.AccessLog != nil {
 		start = time.Now()
+	}
+	if st, msg := requestLimits(r); st != 0 {
+		writeLimitError(w, r, st, msg)
+		return
 	}
 	sn := s.snap.Load()
 	if max := sn.cfg.MaxKeepAliveRequests; max > 0 {
@@ -55,7 +62,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, sn *snapshot, rt 
 				}
 			}
 			s.finishHeaders(w.Header(), rt, r, res.Status, false)
-			writeError(w, r, res.Status)
+			writeErrorFor(w, r, rt, res.Status)
 			return user
 		}
 	}
@@ -65,6 +72,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, sn *snapshot, rt 
 		return user
 	}
 	if rt.proxied() {
+		if mf := r.Header["Max-Forwards"]; len(mf) > 0 && strings.TrimSpace(mf[0]) == "0" {
+			switch r.Method {
+			case http.MethodOptions:
+				// Answered by the core for the proxy: no hop left.
+				w.Header().Set("Allow", "TRACE")
+				w.Header().Set("Content-Length", "0")
+				w.WriteHeader(http.StatusOK)
+				return user
+			case http.MethodTrace:
+				writeTrace(w, r)
+				return user
+			}
+		}
 		if st := maxForwards(r, rt); st != 0 {
 			s.finishHeaders(w.Header(), rt, r, st, false)
 			writeProxyError(w, r, st, "Max-Forwards has reached zero - proxy loop?")
@@ -82,7 +102,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, sn *snapshot, rt 
 	// Not proxied, no handler: Apache would serve DocumentRoot; balancerd
 	// does not serve files and answers as for a missing file.
 	s.finishHeaders(w.Header(), rt, r, http.StatusNotFound, false)
-	writeError(w, r, http.StatusNotFound)
+	writeErrorFor(w, r, rt, http.StatusNotFound)
 	return user
 }
 
@@ -112,7 +132,11 @@ func (s *Server) respondStatus(w http.ResponseWriter, r *http.Request, rt *route
 	case rt.allow != "":
 		h.Set("Allow", rt.allow)
 	}
-	writeError(w, r, rt.status)
+	if rt.vh == nil {
+		writeError(w, r, rt.status)
+		return
+	}
+	writeErrorFor(w, r, rt, rt.status)
 }
 
 // maxForwards applies Max-Forwards (spec 3.8): 0 is a 400 (OPTIONS and
@@ -179,4 +203,68 @@ func (l *logWriter) setStatus(code int) { l.status = code }
 // Flush supports streaming through the wrapper.
 func (l *logWriter) Flush() {
 	_ = http.NewResponseController(l.ResponseWriter).Flush()
+}
+
+// Apache's default LimitRequestLine and LimitRequestFieldSize.
+const (
+	limitRequestLine      = 8190
+	limitRequestFieldSize = 8190
+)
+
+// requestLimits applies LimitRequestLine (414) and LimitRequestFieldSize
+// (400) with their defaults; Go's server allows longer lines.
+func requestLimits(r *http.Request) (int, string) {
+	if len(r.Method)+len(r.RequestURI)+len(r.Proto)+2 > limitRequestLine {
+		return http.StatusRequestURITooLong, ""
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			if len(k)+2+len(v) > limitRequestFieldSize {
+				return http.StatusBadRequest, "Size of a request header field exceeds server limit."
+			}
+		}
+	}
+	return 0, ""
+}
+
+// writeLimitError sends a request-limit error page (the 400 carries the
+// reason under the standard sentence, as Apache's does).
+func writeLimitError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if msg == "" {
+		writeError(w, r, status)
+		return
+	}
+	body := strings.Replace(errorBody(status, r.Method), "<br />\n</p>", "<br />\n"+msg+"</p>", 1)
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=iso-8859-1")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Connection", "close")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+// writeTrace answers TRACE locally (Max-Forwards reached 0): the request
+// as received, as message/http.
+func writeTrace(w http.ResponseWriter, r *http.Request) {
+	var b strings.Builder
+	b.WriteString(r.Method + " " + r.RequestURI + " " + r.Proto + "\r\n")
+	if r.Host != "" {
+		b.WriteString("Host: " + r.Host + "\r\n")
+	}
+	keys := make([]string, 0, len(r.Header))
+	for k := range r.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range r.Header[k] {
+			b.WriteString(k + ": " + v + "\r\n")
+		}
+	}
+	b.WriteString("\r\n")
+	w.Header().Set("Content-Type", "message/http")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, b.String())
 }

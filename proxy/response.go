@@ -70,7 +70,8 @@ func (s *Server) modifyResponse(res *http.Response) error {
 			}
 		}
 	}
-	if rt.vh.srv.Proxy.ErrorOverride && res.StatusCode >= 400 && res.StatusCode != http.StatusSwitchingProtocols {
+	if p := &rt.vh.srv.Proxy; p.ErrorOverride && res.StatusCode >= 400 &&
+		(len(p.ErrorOverrideCodes) == 0 || slices.Contains(p.ErrorOverrideCodes, res.StatusCode)) {
 		return &overrideError{res.StatusCode}
 	}
 	s.finishHeaders(h, rt, ex.in, res.StatusCode, true)
@@ -184,7 +185,7 @@ func (s *Server) errorHandler(w http.ResponseWriter, r *http.Request, err error)
 		writeProxyError(w, ex.in, status, reason)
 		return
 	}
-	writeError(w, ex.in, status)
+	writeErrorFor(w, ex.in, rt, status)
 }
 
 func isTimeout(err error) bool {

@@ -1,0 +1,66 @@
+package proxy
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/balancerd/balancerd/directives/model"
+)
+
+// TestRequestLimits: LimitRequestLine (414) and LimitRequestFieldSize (400)
+// at Apache's defaults, before anything is proxied.
+func TestRequestLimits(t *testing.T) {
+	rc := &recorder{}
+	b := rc.server(t)
+	_, base := start(t, plainVHost(b.URL), Options{})
+	res := rawGet(t, base, "/"+strings.Repeat("a", 9000), "front.test")
+	if body := drain(res); res.StatusCode != 414 || body != errorBody(414, "GET") {
+		t.Errorf("long request line: %d %q", res.StatusCode, body)
+	}
+	res = rawDo(t, base, "GET /x HTTP/1.1\r\nHost: front.test\r\nX-Long: "+strings.Repeat("x", 9000)+"\r\n\r\n")
+	if body := drain(res); res.StatusCode != 400 || !strings.Contains(body, "Size of a request header field exceeds server limit.") {
+		t.Errorf("long header: %d %q", res.StatusCode, body)
+	}
+	if got := rc.got(); len(got) != 0 {
+		t.Errorf("backend received %q", got)
+	}
+}
+
+// TestMaxForwardsLocal: OPTIONS and TRACE with Max-Forwards: 0 are
+// answered by the proxy itself.
+func TestMaxForwardsLocal(t *testing.T) {
+	rc := &recorder{}
+	b := rc.server(t)
+	_, base := start(t, plainVHost(b.URL), Options{})
+	res := rawDo(t, base, "OPTIONS /c HTTP/1.1\r\nHost: front.test\r\nMax-Forwards: 0\r\n\r\n")
+	drain(res)
+	if res.StatusCode != 200 || res.Header.Get("Allow") != "TRACE" {
+		t.Errorf("OPTIONS: %d Allow %q", res.StatusCode, res.Header.Get("Allow"))
+	}
+	res = rawDo(t, base, "TRACE /f HTTP/1.1\r\nHost: mf.test\r\nMax-Forwards: 0\r\n\r\n")
+	body := drain(res)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "message/http" || body != "TRACE /f HTTP/1.1\r\nHost: mf.test\r\nMax-Forwards: 0\r\n\r\n" {
+		t.Errorf("TRACE: %d %q %q", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	if got := rc.got(); len(got) != 0 {
+		t.Errorf("backend received %q", got)
+	}
+}
+
+// TestErrorDocumentText: an ErrorDocument text message replaces the
+// built-in page for a proxy error.
+func TestErrorDocumentText(t *testing.T) {
+	vh := vhostCfg("front.test")
+	vh.Dir.ErrorDocuments = map[int]string{503: "Sorry, the service is down", 404: "http://errors.example/404"}
+	vh.ProxyPass = []*model.ProxyPassRule{pass("/dead", deadURL(t)+"/")}
+	_, base := start(t, config(vh), Options{})
+	res := rawGet(t, base, "/dead/x", "front.test")
+	if body := drain(res); res.StatusCode != 503 || body != "Sorry, the service is down" {
+		t.Errorf("503: %d %q", res.StatusCode, body)
+	}
+	res = rawGet(t, base, "/nothing", "front.test")
+	drain(res)
+	if res.StatusCode != 302 || res.Header.Get("Location") != "http://errors.example/404" {
+		t.Errorf("404 with URL document: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+}
