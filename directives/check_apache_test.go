@@ -1,0 +1,142 @@
+package directives
+
+import (
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestLintClaimsApache checks what some lint findings claim about Apache's
+// behaviour against a real Apache serving the corpus case: the
+// balancer-manager really is open, really answers 500, really asks for a
+// password; a slash mismatch really gives 500.
+func TestLintClaimsApache(t *testing.T) {
+	bin := apacheBinary(t)
+	tests := []struct {
+		dir, path string
+		status    int
+		finding   string // the code Check must report for the case ("" = none)
+	}{
+		{"seed", "/balancer-manager", http.StatusUnauthorized, ""},
+		{"seed-debian", "/balancer-manager", http.StatusOK, "manager-unprotected"},
+		{"seed-closed", "/balancer-manager", http.StatusInternalServerError, "htaccess-not-allowed"},
+		{"53-manager-allow-all", "/balancer-manager", http.StatusOK, "manager-unprotected"},
+		{"56-manager-htaccess-ignored", "/balancer-manager", http.StatusOK, "manager-unprotected"},
+		{"57-manager-htaccess-500", "/balancer-manager", http.StatusInternalServerError, "htaccess-not-allowed"},
+		{"41-slash-balancer-500", "/app/x", http.StatusInternalServerError, "proxypass-slash"},
+		{"61-auth-no-name", "/balancer-manager", http.StatusInternalServerError, "auth-no-name"},
+	}
+	base, _ := filepath.Abs(corpusDir)
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			c := corpusCase{name: tt.dir, dir: filepath.Join(base, tt.dir), lb: filepath.Join(base, tt.dir, "lb.conf")}
+			found := tt.finding == ""
+			for _, d := range checkCase(c) {
+				found = found || d.Code == tt.finding
+			}
+			if !found {
+				t.Errorf("Check does not report %s for %s", tt.finding, tt.dir)
+			}
+			if got := apacheStatus(t, bin, c.dir, tt.path); got != tt.status {
+				t.Errorf("Apache answers %s with %d, the finding assumes %d", tt.path, got, tt.status)
+			}
+		})
+	}
+}
+
+// apacheStatus serves a copy of a corpus case with real Apache on a
+// loopback port and returns the status of GET path. Absolute /var/...
+// paths and the vhost port are rewritten to the sandbox.
+func apacheStatus(t *testing.T, bin, caseDir, path string) int {
+	t.Helper()
+	tmp := t.TempDir()
+	root := filepath.Join(tmp, "root")
+	port := freePort(t)
+	err := filepath.WalkDir(caseDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(caseDir, p)
+		dst := filepath.Join(root, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		text := strings.ReplaceAll(string(data), "/var/", root+"/var/")
+		text = strings.ReplaceAll(text, "<VirtualHost *:80>", fmt.Sprintf("<VirtualHost *:%d>", port))
+		return os.WriteFile(dst, []byte(text), 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "ServerRoot %q\nPidFile %q\nErrorLog %q\nLogLevel warn\nMutex file:%s default\nServerName localhost\nListen 127.0.0.1:%d\nTypesConfig /dev/null\n",
+		root, filepath.Join(tmp, "pid"), filepath.Join(tmp, "error.log"), tmp, port)
+	for _, m := range corpusModules {
+		so := filepath.Join("/usr/lib/apache2/modules", "mod_"+m+".so")
+		if _, err := os.Stat(so); err == nil {
+			fmt.Fprintf(&b, "LoadModule %s_module %s\n", m, so)
+		}
+	}
+	fmt.Fprintf(&b, "Include %q\n", filepath.Join(root, "lb.conf"))
+	mainConf := filepath.Join(tmp, "main.conf")
+	if err := os.WriteFile(mainConf, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-X", "-f", mainConf)
+	out, _ := os.Create(filepath.Join(tmp, "stderr"))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	client := &http.Client{Timeout: 5 * time.Second}
+	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, path)
+	// Wait for Apache to listen: bounded polling of the socket, the only
+	// readiness signal an external process gives.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(tmp, "stderr"))
+			elog, _ := os.ReadFile(filepath.Join(tmp, "error.log"))
+			t.Fatalf("Apache did not start: %s\n%s", log, elog)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := client.Get(url)
+	if err != nil {
+		elog, _ := os.ReadFile(filepath.Join(tmp, "error.log"))
+		t.Fatalf("%v\n%s", err, elog)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
