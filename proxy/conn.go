@@ -71,7 +71,7 @@ func (s *Server) coreErrorResponse(code int) []byte {
 	}
 	body := errorBody(code, "")
 	var b bytes.Buffer
-	b.WriteString("HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
+	b.WriteString("HTTP/1.1 " + strconv.Itoa(code) + " " + reasonPhrase(code) + "\r\n")
 	b.WriteString("Date: " + time.Now().UTC().Format(http.TimeFormat) + "\r\n")
 	if s.opts.ServerHeader != "" {
 		b.WriteString("Server: " + s.opts.ServerHeader + "\r\n")

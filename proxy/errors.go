@@ -28,18 +28,34 @@ var errorMessages = map[int]string{
 	410: "<p>The requested resource is no longer available on this server and there is no forwarding address.\nPlease remove all references to this resource.</p>\n",
 }
 
+// apacheReasons are Apache's reason phrases where they differ from Go's.
+var apacheReasons = map[int]string{
+	413: "Request Entity Too Large",
+	414: "Request-URI Too Long",
+	416: "Requested Range Not Satisfiable",
+	422: "Unprocessable Entity",
+}
+
+// reasonPhrase is Apache's reason phrase for status.
+func reasonPhrase(status int) string {
+	if r, ok := apacheReasons[status]; ok {
+		return r
+	}
+	return http.StatusText(status)
+}
+
 // errorBody renders Apache's error document for status. method is used
 // by the 405 text.
 func errorBody(status int, method string) string {
-	title := strconv.Itoa(status) + " " + http.StatusText(status)
-	h1 := http.StatusText(status)
+	title := strconv.Itoa(status) + " " + reasonPhrase(status)
+	h1 := reasonPhrase(status)
 	msg, ok := errorMessages[status]
 	if status == http.StatusMethodNotAllowed {
 		msg = "<p>The requested method " + html.EscapeString(method) + " is not allowed for this URL.</p>\n"
 		ok = true
 	}
 	if !ok {
-		msg = "<p>" + http.StatusText(status) + "</p>\n"
+		msg = "<p>" + reasonPhrase(status) + "</p>\n"
 	}
 	return errHead + title + "</title>\n</head><body>\n<h1>" + h1 + "</h1>\n" + msg + "</body></html>\n"
 }
@@ -74,6 +90,10 @@ func dropsConnection(status int) bool {
 // writeError sends Apache's error document for status.
 func writeError(w http.ResponseWriter, r *http.Request, status int) {
 	body := errorBody(status, r.Method)
+	if p, ok := apacheReasons[status]; ok {
+		writeWithReason(w, r, status, p, body)
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
@@ -92,7 +112,14 @@ func writeError(w http.ResponseWriter, r *http.Request, status int) {
 // write the response and then closed; where that is impossible (HTTP/2)
 // the standard reason phrase is used.
 func writeProxyError(w http.ResponseWriter, r *http.Request, status int, reason string) {
-	body := proxyErrorBody(status, reason)
+	writeWithReason(w, r, status, "Proxy Error", proxyErrorBody(status, reason))
+}
+
+// writeWithReason sends body as an HTML error document with a status line
+// whose reason phrase Go's server cannot write: the connection is taken
+// over (hijacked) for the response and then closed. Where that is
+// impossible (HTTP/2) the standard reason phrase is used.
+func writeWithReason(w http.ResponseWriter, r *http.Request, status int, phrase, body string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
@@ -106,7 +133,7 @@ func writeProxyError(w http.ResponseWriter, r *http.Request, status int, reason 
 			if _, ok := h["Date"]; !ok {
 				h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 			}
-			_, _ = brw.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " Proxy Error\r\n")
+			_, _ = brw.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " " + phrase + "\r\n")
 			_ = h.Write(brw)
 			_, _ = brw.WriteString("\r\n")
 			if r.Method != http.MethodHead {
@@ -116,7 +143,7 @@ func writeProxyError(w http.ResponseWriter, r *http.Request, status int, reason 
 			return
 		}
 	}
-	if status == http.StatusBadRequest {
+	if dropsConnection(status) {
 		h.Set("Connection", "close")
 	}
 	w.WriteHeader(status)

@@ -205,10 +205,12 @@ func (l *logWriter) Flush() {
 	_ = http.NewResponseController(l.ResponseWriter).Flush()
 }
 
-// Apache's default LimitRequestLine and LimitRequestFieldSize.
+// Apache's default LimitRequestLine, LimitRequestFieldSize and
+// LimitRequestFields.
 const (
 	limitRequestLine      = 8190
 	limitRequestFieldSize = 8190
+	limitRequestFields    = 100
 )
 
 // requestLimits applies LimitRequestLine (414) and LimitRequestFieldSize
@@ -217,12 +219,20 @@ func requestLimits(r *http.Request) (int, string) {
 	if len(r.Method)+len(r.RequestURI)+len(r.Proto)+2 > limitRequestLine {
 		return http.StatusRequestURITooLong, ""
 	}
+	fields := 0
+	if r.Host != "" {
+		fields++
+	}
 	for k, vs := range r.Header {
+		fields += len(vs)
 		for _, v := range vs {
 			if len(k)+2+len(v) > limitRequestFieldSize {
 				return http.StatusBadRequest, "Size of a request header field exceeds server limit."
 			}
 		}
+	}
+	if fields > limitRequestFields {
+		return http.StatusBadRequest, "The number of request header fields exceeds this server's limit."
 	}
 	return 0, ""
 }

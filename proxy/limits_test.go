@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"strings"
 	"testing"
 
@@ -62,5 +63,28 @@ func TestErrorDocumentText(t *testing.T) {
 	drain(res)
 	if res.StatusCode != 302 || res.Header.Get("Location") != "http://errors.example/404" {
 		t.Errorf("404 with URL document: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+func TestTooManyHeaderFields(t *testing.T) {
+	b := backend(t, "b")
+	_, base := start(t, plainVHost(b.URL), Options{})
+	var sb strings.Builder
+	sb.WriteString("GET /x HTTP/1.1\r\nHost: front.test\r\n")
+	for i := 1; i <= 100; i++ {
+		sb.WriteString("X-H" + strings.Repeat("a", i%7) + ": v\r\n")
+	}
+	sb.WriteString("\r\n")
+	c := dialRaw(t, base)
+	_, _ = c.Write([]byte(sb.String()))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	if line != "HTTP/1.1 400 Bad Request\r\n" {
+		t.Fatalf("101 fields: %q", line)
+	}
+	c = dialRaw(t, base)
+	_, _ = c.Write([]byte("GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\nHost: front.test\r\n\r\n"))
+	line, _ = bufio.NewReader(c).ReadString('\n')
+	if line != "HTTP/1.1 414 Request-URI Too Long\r\n" {
+		t.Fatalf("414 status line %q", line)
 	}
 }
