@@ -17,22 +17,31 @@ import (
 // TestLintClaimsApache checks what some lint findings claim about Apache's
 // behaviour against a real Apache serving the corpus case: the
 // balancer-manager really is open, really answers 500, really asks for a
-// password; a slash mismatch really gives 500.
+// password, really is proxied away; a slash mismatch really gives 500, a
+// plaintext password really never logs in. Status 0 means "anything but
+// the manager page" (the backends do not exist in the sandbox).
 func TestLintClaimsApache(t *testing.T) {
 	bin := apacheBinary(t)
 	tests := []struct {
 		dir, path string
 		status    int
 		finding   string // the code Check must report for the case ("" = none)
+		user, pw  string // Basic credentials to send, if any
 	}{
-		{"seed", "/balancer-manager", http.StatusUnauthorized, ""},
-		{"seed-debian", "/balancer-manager", http.StatusOK, "manager-unprotected"},
-		{"seed-closed", "/balancer-manager", http.StatusInternalServerError, "htaccess-not-allowed"},
-		{"53-manager-allow-all", "/balancer-manager", http.StatusOK, "manager-unprotected"},
-		{"56-manager-htaccess-ignored", "/balancer-manager", http.StatusOK, "manager-unprotected"},
-		{"57-manager-htaccess-500", "/balancer-manager", http.StatusInternalServerError, "htaccess-not-allowed"},
-		{"41-slash-balancer-500", "/app/x", http.StatusInternalServerError, "proxypass-slash"},
-		{"61-auth-no-name", "/balancer-manager", http.StatusInternalServerError, "auth-no-name"},
+		{"seed", "/balancer-manager", http.StatusUnauthorized, "", "", ""},
+		{"seed", "/balancer-manager", http.StatusOK, "", "admin", "correct horse battery staple"},
+		{"seed-debian", "/balancer-manager", http.StatusOK, "manager-unprotected", "", ""},
+		{"seed-closed", "/balancer-manager", http.StatusInternalServerError, "htaccess-not-allowed", "", ""},
+		{"53-manager-allow-all", "/balancer-manager", http.StatusOK, "manager-unprotected", "", ""},
+		{"56-manager-htaccess-ignored", "/balancer-manager", http.StatusOK, "manager-unprotected", "", ""},
+		{"57-manager-htaccess-500", "/balancer-manager", http.StatusInternalServerError, "htaccess-not-allowed", "", ""},
+		{"41-slash-balancer-500", "/app/x", http.StatusInternalServerError, "proxypass-slash", "", ""},
+		{"61-auth-no-name", "/balancer-manager", http.StatusInternalServerError, "auth-no-name", "", ""},
+		{"44-balancer-undefined", "/", http.StatusServiceUnavailable, "balancer-undefined", "", ""},
+		{"58-htpasswd-plaintext", "/balancer-manager", http.StatusUnauthorized, "htpasswd-plaintext", "admin", "secret"},
+		{"59-htpasswd-missing", "/balancer-manager", http.StatusInternalServerError, "htpasswd-missing", "admin", "x"},
+		{"55-manager-proxied", "/balancer-manager", 0, "manager-proxied", "", ""},
+		{"85-comment-continuation", "/balancer-manager", 0, "comment-continuation", "", ""},
 	}
 	base, _ := filepath.Abs(corpusDir)
 	for _, tt := range tests {
@@ -45,7 +54,11 @@ func TestLintClaimsApache(t *testing.T) {
 			if !found {
 				t.Errorf("Check does not report %s for %s", tt.finding, tt.dir)
 			}
-			if got := apacheStatus(t, bin, c.dir, tt.path); got != tt.status {
+			got := apacheStatus(t, bin, c.dir, tt.path, tt.user, tt.pw)
+			switch {
+			case tt.status == 0 && got >= 200 && got < 300:
+				t.Errorf("Apache answers %s with %d: the balancer-manager is still served, the finding says it is proxied away", tt.path, got)
+			case tt.status != 0 && got != tt.status:
 				t.Errorf("Apache answers %s with %d, the finding assumes %d", tt.path, got, tt.status)
 			}
 		})
@@ -55,7 +68,7 @@ func TestLintClaimsApache(t *testing.T) {
 // apacheStatus serves a copy of a corpus case with real Apache on a
 // loopback port and returns the status of GET path. Absolute /var/...
 // paths and the vhost port are rewritten to the sandbox.
-func apacheStatus(t *testing.T, bin, caseDir, path string) int {
+func apacheStatus(t *testing.T, bin, caseDir, path, user, pw string) int {
 	t.Helper()
 	tmp := t.TempDir()
 	root := filepath.Join(tmp, "root")
@@ -122,7 +135,14 @@ func apacheStatus(t *testing.T, bin, caseDir, path string) int {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	resp, err := client.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pw)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		elog, _ := os.ReadFile(filepath.Join(tmp, "error.log"))
 		t.Fatalf("%v\n%s", err, elog)
