@@ -220,7 +220,10 @@ func lintMisc(l *linter) {
 	}
 	lintWalk(l.res.Directives, func(d *parser.Directive, _ []*parser.Directive) {
 		for i, a := range d.Args {
-			if i > 0 && !a.Quoted && strings.HasPrefix(a.Value, "#") && !d.IsSection {
+			// "#fff" alone may be a value; "#", "##..." or a '#' word
+			// followed by more words reads as a comment.
+			looksComment := a.Value == "#" || strings.HasPrefix(a.Value, "##") || i < len(d.Args)-1
+			if i > 0 && !a.Quoted && strings.HasPrefix(a.Value, "#") && looksComment && !d.IsSection {
 				l.warnf("trailing-comment", a.Pos, d.Name,
 					"%q is not a comment: Apache has no trailing comments, so it and the words after it are arguments of %s; move the comment to its own line",
 					a.Value, d.Name)

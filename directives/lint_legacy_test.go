@@ -30,6 +30,8 @@ func TestLintSourceRules(t *testing.T) {
 		{"trailing comment", "ServerAlias a.example # old name\n", nil,
 			[]string{"trailing-comment@1"}, "own line"},
 		{"quoted hash is not a comment", "Header set X-A \"#1\"\n", nil, nil, ""},
+		{"a lone #value is not a comment", "Header set X-Color #fff\n", nil, nil, ""},
+		{"#word followed by words", "ServerAlias a.example #old name\n", nil, []string{"trailing-comment@1"}, "own line"},
 		{"ProxyRequests On", "ProxyRequests On\n", nil, []string{"proxy-requests-on@1"}, "forward proxy"},
 		{"ProxyPassInherit Off", "ProxyPass /x !\n<VirtualHost *:80>\n  ProxyPassInherit Off\n</VirtualHost>\n", func(cfg *model.Config) {
 			cfg.Main.ProxyPass = []*model.ProxyPassRule{tRule(1, "/x", "!")}
