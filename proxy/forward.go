@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
@@ -35,6 +36,7 @@ type exchange struct {
 	attempts     int
 
 	worker     *workerRT
+	conn       *timeoutConn // the backend connection of the response
 	backendURL string
 	respBytes  atomic.Int64
 	status     int
@@ -376,6 +378,11 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("proxy: request without exchange")
 	}
 	rt := ex.rt
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			ex.conn, _ = info.Conn.(*timeoutConn)
+		},
+	}))
 	if rt.bal == nil {
 		ex.worker = rt.worker
 		filterUpgrade(req, rt.worker)

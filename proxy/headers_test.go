@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"io"
+	"net"
 	"strings"
 	"testing"
 
@@ -80,5 +82,31 @@ func TestMaxForwardsZero(t *testing.T) {
 	}
 	if res.Header.Get("Connection") != "close" && !res.Close {
 		t.Errorf("400 without Connection: close")
+	}
+}
+
+// TestResponseHopByHop: headers the backend's Connection names are
+// removed, also when it says "close" (Go's client drops that Connection
+// header itself), as are the standard hop-by-hop headers.
+func TestResponseHopByHop(t *testing.T) {
+	for _, conn := range []string{"X-Secret, close", "X-Secret"} {
+		b := rawBackend(t, func(c net.Conn) {
+			readHead(c)
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: "+conn+"\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\n"+
+				"Proxy-Authenticate: Basic realm=x\r\nUpgrade: h2c\r\nX-Kept: yes\r\nContent-Length: 2\r\n\r\nok")
+		})
+		vh := vhostCfg("front.test")
+		vh.ProxyPass = []*model.ProxyPassRule{pass("/", b+"/")}
+		_, base := start(t, config(vh), Options{})
+		res := rawGet(t, base, "/hop", "front.test")
+		drain(res)
+		for _, k := range []string{"X-Secret", "Keep-Alive", "Proxy-Authenticate", "Upgrade"} {
+			if v := res.Header.Get(k); v != "" {
+				t.Errorf("Connection: %s: %s %q passed through", conn, k, v)
+			}
+		}
+		if res.Header.Get("X-Kept") != "yes" {
+			t.Errorf("X-Kept lost")
+		}
 	}
 }

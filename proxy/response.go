@@ -40,6 +40,11 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	}
 	s.setBalancerEnv(ex)
 	h := res.Header
+	if c := ex.conn; c != nil && res.StatusCode != http.StatusSwitchingProtocols {
+		for _, k := range c.hop {
+			h.Del(k)
+		}
+	}
 	if rules := rt.reverseRules(); len(rules) > 0 {
 		for _, k := range reverseHeaders {
 			if vs := h[k]; len(vs) > 0 {

@@ -201,6 +201,42 @@ type timeoutConn struct {
 	check   atomic.Bool // next read starts a response
 	tunnel  atomic.Bool // a 101 was received: raw bytes from now on
 	pending []byte      // synthesised bytes not yet returned (reader only)
+	// hop are the header names the last response's Connection header
+	// listed (Go's client drops the whole Connection header of a response
+	// that says "close", so they are taken from the wire). Written by the
+	// transport's reader before the response is delivered.
+	hop []string
+}
+
+// connectionTokens returns the tokens of the Connection header lines in
+// the response head at the start of p (other than close and keep-alive).
+func connectionTokens(p []byte) []string {
+	end := bytes.Index(p, []byte("\r\n\r\n"))
+	if end < 0 {
+		end = len(p)
+	}
+	head := p[:end]
+	var out []string
+	for len(head) > 0 {
+		i := bytes.Index(head, []byte("\r\n"))
+		if i < 0 {
+			break
+		}
+		head = head[i+2:]
+		if len(head) > 11 && bytes.EqualFold(head[:11], []byte("connection:")) {
+			line := head[11:]
+			if j := bytes.Index(line, []byte("\r\n")); j >= 0 {
+				line = line[:j]
+			}
+			for _, tok := range bytes.Split(line, []byte(",")) {
+				t := string(bytes.TrimSpace(tok))
+				if t != "" && !strings.EqualFold(t, "close") && !strings.EqualFold(t, "keep-alive") {
+					out = append(out, t)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // http09Head is the status line Apache's HTTP/0.9 fallback amounts to.
@@ -217,6 +253,7 @@ func (c *timeoutConn) Read(b []byte) (int, error) {
 	}
 	n, err := c.Conn.Read(b)
 	if n > 0 && c.check.Swap(false) {
+		c.hop = connectionTokens(b[:n])
 		if n >= 12 && string(b[:7]) == "HTTP/1." && string(b[8:12]) == " 101" {
 			c.tunnel.Store(true)
 		} else if !statusLinePrefix(b[:n]) {
