@@ -286,8 +286,8 @@ func lintReverse(l *linter) {
 				}
 				var uncovered []*model.Worker
 				for _, m := range b.Members {
-					if reverseCovers(rev, m.Name) || m.Scheme == "ajp" {
-						continue // AJP passes the client's Host: backends redirect to the public name
+					if reverseCovers(rev, m.Name) || !redirectingScheme(m.Name) {
+						continue
 					}
 					k := fmt.Sprintf("%p|%s|%s", s, r.Source, m.Name)
 					if done[k] {
@@ -313,7 +313,7 @@ func lintReverse(l *linter) {
 				}
 				continue
 			}
-			if r.Regex != nil || reverseCovers(rev, r.URL) {
+			if r.Regex != nil || reverseCovers(rev, r.URL) || !redirectingScheme(r.URL) {
 				continue
 			}
 			k := fmt.Sprintf("%p|%s", s, r.Source)
@@ -419,6 +419,24 @@ func reverseRulesFor(s *model.Server, r *model.ProxyPassRule) []model.ReverseRul
 		}
 	}
 	return out
+}
+
+// redirectingScheme reports whether a backend URL's redirects carry the
+// backend's own address: HTTP(S). AJP and FastCGI pass the client's Host
+// (backends redirect to the public name) and WebSocket targets do not
+// redirect.
+func redirectingScheme(u string) bool {
+	if strings.HasPrefix(strings.ToLower(u), "unix:") {
+		if i := strings.IndexByte(u, '|'); i >= 0 {
+			u = u[i+1:]
+		}
+	}
+	scheme, _, _ := strings.Cut(strings.ToLower(u), "://")
+	switch scheme {
+	case "http", "https", "h2", "h2c":
+		return true
+	}
+	return false
 }
 
 // reverseMisspells reports whether a rule names a balancer whose name is a

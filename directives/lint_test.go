@@ -200,6 +200,12 @@ func TestLintModelRules(t *testing.T) {
 			vh.ProxyPass = append(vh.ProxyPass[:1], tRule(30, "/api", "http://api:8080/v1"), vh.ProxyPass[1])
 			return tConfig(vh)
 		}, []string{"member-no-reverse@11", "proxypass-no-reverse@30"}},
+		{"no ProxyPassReverse needed for AJP, FastCGI and WebSocket targets", func() *model.Config {
+			vh := seedVHost()
+			vh.ProxyPass = append(vh.ProxyPass[:1], tRule(30, "/ws/", "ws://chat:8080/"), tRule(31, "/php/", "fcgi://127.0.0.1:9000/var/www/"),
+				tRule(32, "/tc/", "ajp://tomcat:8009/"), vh.ProxyPass[1])
+			return tConfig(vh)
+		}, nil},
 		{"ProxyPassReverse per member (the seed's way)", func() *model.Config {
 			vh := seedVHost()
 			vh.Dir.Reverse = []model.ReverseRule{{Path: "/", URL: "http://http1.example.com/"}}
