@@ -40,6 +40,8 @@ func TestLintClaimsApache(t *testing.T) {
 		{"44-balancer-undefined", "/", http.StatusServiceUnavailable, "balancer-undefined", "", ""},
 		{"58-htpasswd-plaintext", "/balancer-manager", http.StatusUnauthorized, "htpasswd-plaintext", "admin", "secret"},
 		{"59-htpasswd-missing", "/balancer-manager", http.StatusInternalServerError, "htpasswd-missing", "admin", "x"},
+		{"86-auth-no-userfile", "/balancer-manager", http.StatusInternalServerError, "auth-no-userfile", "admin", "x"},
+		{"90-htpasswd-unreadable", "/balancer-manager", http.StatusInternalServerError, "htpasswd-unreadable", "admin", "x"},
 		{"55-manager-proxied", "/balancer-manager", 0, "manager-proxied", "", ""},
 		{"85-comment-continuation", "/balancer-manager", 0, "comment-continuation", "", ""},
 	}
