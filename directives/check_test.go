@@ -335,3 +335,22 @@ func TestCheckDebianStock(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckCorpusCoversCodes: every lint code has a corpus case whose
+// golden output shows it.
+func TestCheckCorpusCoversCodes(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "expected.txt"))
+	var all strings.Builder
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(data)
+	}
+	for code := range LintCodes {
+		if !strings.Contains(all.String(), "["+code+"]\n") {
+			t.Errorf("no corpus case shows [%s]", code)
+		}
+	}
+}
