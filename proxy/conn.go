@@ -31,6 +31,49 @@ type apacheConn struct {
 	net.Conn
 	s     *Server
 	wrote bool
+	// last is the most recent read (a view of the server's read buffer,
+	// valid until its next refill). It lets the handler look at the raw
+	// head of a chunked request, which Go's parser has already changed.
+	last []byte
+}
+
+func (c *apacheConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.last = p[:n]
+	return n, err
+}
+
+type connKey struct{}
+
+// clAndTE reports whether the raw head of r (a chunked request) also had a
+// Content-Length header: Apache then uses the chunked framing and closes
+// the connection after the response, so bytes after the body are never
+// read as another request.
+func clAndTE(r *http.Request) bool {
+	c, ok := r.Context().Value(connKey{}).(*apacheConn)
+	if !ok || len(r.TransferEncoding) == 0 {
+		return false
+	}
+	line := []byte(r.Method + " " + r.RequestURI + " ")
+	i := bytes.Index(c.last, line)
+	if i < 0 {
+		return false
+	}
+	head := c.last[i:]
+	if j := bytes.Index(head, []byte("\r\n\r\n")); j >= 0 {
+		head = head[:j+2]
+	}
+	for len(head) > 0 {
+		k := bytes.IndexByte(head, '\n')
+		if k < 0 {
+			break
+		}
+		head = head[k+1:]
+		if len(head) >= 15 && bytes.EqualFold(head[:15], []byte("content-length:")) {
+			return true
+		}
+	}
+	return false
 }
 
 // goErrorHeaders follow the status line of every error Go's server writes

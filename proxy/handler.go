@@ -17,6 +17,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.AccessLog != nil {
 		start = time.Now()
 	}
+	if len(r.TransferEncoding) > 0 && clAndTE(r) {
+		w.Header().Set("Connection", "close")
+	}
 	if st, msg := requestLimits(r); st != 0 {
 		writeLimitError(w, r, st, msg)
 		return

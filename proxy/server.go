@@ -218,10 +218,15 @@ func (s *Server) httpServer() *http.Server {
 	if !cfg.KeepAlive && cfg.KeepAliveTimeout > 0 {
 		s.hs.SetKeepAlivesEnabled(false)
 	}
-	if cfg.MaxKeepAliveRequests > 0 {
-		s.hs.ConnContext = func(ctx context.Context, _ net.Conn) context.Context {
-			return context.WithValue(ctx, connRequestsKey{}, new(atomic.Int64))
+	max := cfg.MaxKeepAliveRequests
+	s.hs.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if ac, ok := c.(*apacheConn); ok {
+			ctx = context.WithValue(ctx, connKey{}, ac)
 		}
+		if max > 0 {
+			ctx = context.WithValue(ctx, connRequestsKey{}, new(atomic.Int64))
+		}
+		return ctx
 	}
 	return s.hs
 }
