@@ -22,6 +22,7 @@ import (
 	"sync"
 
 	"github.com/balancerd/balancerd/directives/model"
+	"github.com/balancerd/balancerd/proxy/access/expr"
 	"github.com/balancerd/balancerd/parser"
 )
 
@@ -174,7 +175,12 @@ func applyRewriteCond(b *Builder, d *parser.Directive) error {
 		pat = pat[1:]
 	}
 	c.Pattern = pat
-	if !rewriteCondIsLexical(pat) {
+	if strings.EqualFold(c.TestString, "expr") {
+		// TestString "expr": the CondPattern is an ap_expr.
+		if _, err := expr.Parse(pat); err != nil {
+			return apacheErrf("RewriteCond: cannot compile expression \"%s\" %s", pat, err)
+		}
+	} else if !rewriteCondIsLexical(pat) {
 		re, err := compileRewriteRegex("RewriteCond", pat, c.NoCase)
 		if err != nil {
 			return err
@@ -195,8 +201,6 @@ func applyRewriteCond(b *Builder, d *parser.Directive) error {
 func rewriteCondIsLexical(p string) bool {
 	switch {
 	case strings.HasPrefix(p, "="), strings.HasPrefix(p, "<"), strings.HasPrefix(p, ">"):
-		return true
-	case p == "expr":
 		return true
 	}
 	switch p {

@@ -24,6 +24,7 @@ func TestRewriteHeaderLogErrors(t *testing.T) {
 		{name: "cond one arg", src: "RewriteCond %{HTTP_HOST}\n", line: 1, msg: "RewriteCond: bad argument line '%{HTTP_HOST}'"},
 		{name: "cond bad regex", src: "RewriteCond %{HTTP_HOST} (\n", line: 1, msg: "RewriteCond: cannot compile regular expression '('"},
 		{name: "cond flag", src: "RewriteCond %{HTTP_HOST} x [XX]\n", line: 1, msg: "RewriteCond: unknown flag 'XX'"},
+		{name: "cond expr", src: "RewriteCond expr \"%{HTTP_HOST} ==\"\n", line: 1, msg: "RewriteCond: cannot compile expression \"%{HTTP_HOST} ==\" ", prefix: true},
 		{name: "options", src: "RewriteOptions foo\n", line: 1, msg: "RewriteOptions: unknown option 'foo'"},
 		{name: "base server", src: "RewriteBase /x\n", line: 1, msg: "RewriteBase: only valid in per-directory config files"},
 		{name: "base relative", src: "<Directory /tmp>\nRewriteBase x\n</Directory>\n", line: 2, msg: "RewriteBase: argument is not a valid URL"},
@@ -52,7 +53,7 @@ func TestRewriteHeaderLogErrors(t *testing.T) {
 	})
 	runDiagCases(t, parser.Error, []diagCase{
 		{name: "accepted", src: "RewriteEngine on\nRewriteRule ^ - [CO]\nRewriteRule ^ - [R=abc]\nRewriteRule ^ - [L] x\nRewriteRule ^ - [E]\nRewriteRule ^ - [S=x]\n" +
-			"RewriteCond %{HTTP_HOST} =x [NC]\nRewriteCond x y\nRewriteRule ^ - [END,QSA,QSD,NE,PT,P,B,NS,T=text/plain]\n" +
+			"RewriteCond %{HTTP_HOST} =x [NC]\nRewriteCond x y\nRewriteCond expr \"%{HTTP_HOST} == 'x'\"\nRewriteCond %{HTTP_HOST} expr\nRewriteRule ^ - [END,QSA,QSD,NE,PT,P,B,NS,T=text/plain]\n" +
 			"Header unset X env=Y\nHeader always set X \"%{FOO}e\"\nHeader set X y early\nRequestHeader set X y early\nHeader onsuccess setifempty X y\n" +
 			"Header note X y\nHeader merge X y\nHeader Set X y\nRequestHeader set X-IP expr=%{REMOTE_ADDR}\n" +
 			"Header set X y \"expr=%{REQUEST_URI} =~ m#^/x#\"\nCustomLog /tmp/b.log common \"expr=%{REQUEST_STATUS} -ge 500\"\n" +

@@ -69,6 +69,8 @@ RewriteRule ^/k$ /k/%1 [R]
 RewriteCond %{REQUEST_METHOD} =POST [OR]
 RewriteCond %{QUERY_STRING} ^x=1$
 RewriteRule ^/or$ /or-hit [R]
+RewriteCond expr "%{QUERY_STRING} == 'x=1' && %{REQUEST_METHOD} == 'GET'"
+RewriteRule ^/ex$ /ex-hit [R]
 RewriteRule ^/chain - [C]
 RewriteRule ^/chainx /chained [R]
 RewriteRule ^/skip - [S=1]
@@ -164,7 +166,7 @@ DocumentRoot %[1]s/www
 		{"GET", "/r12", "", ""}, {"GET", "/r13", "WWW.example.org", ""}, {"GET", "/r13", "example.org", ""},
 		{"GET", "/g", "", ""}, {"GET", "/f", "", ""}, {"GET", "/n", "", ""},
 		{"GET", "/k", "", "BALANCEID=balancer.http2"}, {"GET", "/k", "", ""},
-		{"POST", "/or", "", ""}, {"GET", "/or?x=1", "", ""}, {"GET", "/or?x=2", "", ""},
+		{"POST", "/or", "", ""}, {"GET", "/or?x=1", "", ""}, {"GET", "/or?x=2", "", ""}, {"GET", "/ex?x=1", "", ""}, {"GET", "/ex?x=2", "", ""},
 		{"GET", "/chain", "", ""}, {"GET", "/skip", "", ""}, {"GET", "/none", "", ""}, {"GET", "/hdr", "", ""},
 	}
 	for _, p := range probes {

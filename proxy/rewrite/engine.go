@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/balancerd/balancerd/directives/model"
+	"github.com/balancerd/balancerd/proxy/access/expr"
 )
 
 // Engine runs one level's RewriteRules.
@@ -48,6 +49,7 @@ type rule struct {
 
 type cond struct {
 	*model.RewriteCond
+	expr *expr.Expr // TestString "expr": the CondPattern is an ap_expr
 }
 
 // New compiles cfg. A nil cfg or RewriteEngine Off gives an Engine that
@@ -76,7 +78,11 @@ func New(cfg *model.RewriteConfig) *Engine {
 			}
 		}
 		for _, c := range r.Conds {
-			cr.conds = append(cr.conds, &cond{c})
+			cc := &cond{RewriteCond: c}
+			if strings.EqualFold(c.TestString, "expr") {
+				cc.expr, _ = expr.Parse(c.Pattern)
+			}
+			cr.conds = append(cr.conds, cc)
 		}
 		for _, f := range r.Flags.Raw {
 			k, v, _ := strings.Cut(f, "=")
@@ -328,6 +334,9 @@ func (e *Engine) condsMatch(st *state, r *rule) bool {
 }
 
 func (st *state) evalCond(c *cond) bool {
+	if strings.EqualFold(c.TestString, "expr") {
+		return c.expr != nil && c.expr.Eval(rewriteVars{st.req}) != c.Negate
+	}
 	input := st.expand(c.TestString)
 	var ok bool
 	p := c.Pattern

@@ -217,6 +217,8 @@ func TestConditions(t *testing.T) {
 		{"env", []*model.RewriteCond{rc("%{ENV:X}", "^$", false, false)}, true},
 		{"dir test", []*model.RewriteCond{rc("/", "-d", false, false)}, true},
 		{"file test", []*model.RewriteCond{rc("/nonexistent", "-f", false, false)}, false},
+		{"expr", []*model.RewriteCond{{TestString: "expr", Pattern: "%{HTTP_COOKIE} =~ /balancer\\.http2/ && %{REQUEST_METHOD} == 'GET'"}}, true},
+		{"expr negated", []*model.RewriteCond{{TestString: "expr", Pattern: "-n %{HTTP_COOKIE}", Negate: true}}, false},
 	}
 	for _, tt := range tests {
 		out, _ := run([]*model.RewriteRule{rr("^/c", "/hit?%1", model.RewriteFlags{}, tt.conds...)}, "/c", "", hdr)

@@ -222,3 +222,10 @@ func pad2(n int) string {
 	}
 	return strconv.Itoa(n)
 }
+
+// rewriteVars exposes a Request to ap_expr (RewriteCond ... expr).
+type rewriteVars struct{ r *Request }
+
+func (v rewriteVars) Var(name string) string    { return v.r.variable(name) }
+func (v rewriteVars) Header(name string) string { return v.r.header(name) }
+func (v rewriteVars) Env(name string) string    { return v.r.Env[name] }
