@@ -22,8 +22,8 @@ import (
 	"sync"
 
 	"github.com/balancerd/balancerd/directives/model"
-	"github.com/balancerd/balancerd/proxy/access/expr"
 	"github.com/balancerd/balancerd/parser"
+	"github.com/balancerd/balancerd/proxy/access/expr"
 )
 
 func init() {
