@@ -21,7 +21,8 @@ import (
 type AccessInput struct {
 	Server *model.Server
 	// Dirs are the DirConfigs in merge order; Dirs[0] is Server.Dir
-	// (when non-nil). Sections are the matched sections (Dirs[1:]).
+	// (when non-nil), then one per matched section: Dirs[i+1] is
+	// Sections[i].Dir (an empty DirConfig for a section without one).
 	Dirs     []*model.DirConfig
 	Sections []*model.Section
 	// URI is the decoded, normalised request path (Apache's r->uri).

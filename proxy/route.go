@@ -388,9 +388,11 @@ func (s *Server) walk(sn *snapshot, r *http.Request, rt *route) {
 		}
 	}
 	for _, sec := range rt.sections {
-		if sec.Dir != nil {
-			rt.dirs = append(rt.dirs, sec.Dir)
+		d := sec.Dir
+		if d == nil {
+			d = emptyDir // keeps Dirs[i+1] aligned with Sections[i]
 		}
+		rt.dirs = append(rt.dirs, d)
 	}
 	for _, d := range rt.dirs {
 		if d.Handler != "" {
@@ -401,6 +403,9 @@ func (s *Server) walk(sn *snapshot, r *http.Request, rt *route) {
 		rt.handler = ""
 	}
 }
+
+// emptyDir stands for a section without per-directory settings.
+var emptyDir = &model.DirConfig{}
 
 // proxySectionMatches is <Proxy>/<ProxyMatch> matching on the backend URL.
 func proxySectionMatches(sec *model.Section, url string) bool {
