@@ -1,7 +1,6 @@
 package access
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -107,7 +106,7 @@ func (h *Hook) Check(r *http.Request, in *proxy.AccessInput) proxy.AccessResult 
 	}
 	env := in.Env
 	req.Env = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	res := h.Checker.Check(context.WithoutCancel(r.Context()), p, &req)
+	res := h.Checker.Check(r.Context(), p, &req)
 	if res.Log != "" {
 		h.logf(r, "%s", res.Log)
 	}
