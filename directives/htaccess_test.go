@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -185,10 +186,23 @@ DocumentRoot %[1]s/www
 	if out, err := exec.Command(bin, "-t", "-f", filepath.Join(root, "apache2.conf")).CombinedOutput(); err != nil {
 		t.Fatalf("apache2 -t: %v\n%s", err, out)
 	}
+	// Its own process group, so that the cleanup reaches the workers
+	// too (killing only the parent would orphan them).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
 	client := &http.Client{Timeout: 5 * time.Second}
 	var up bool
 	for i := 0; i < 100 && !up; i++ {

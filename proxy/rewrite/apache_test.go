@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -130,10 +131,23 @@ DocumentRoot %[1]s/www
 		t.Fatalf("apache2 -t: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "-f", confPath, "-DFOREGROUND")
+	// Its own process group, so that the cleanup reaches the workers
+	// too (killing only the parent would orphan them).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
 	up := false
 	for i := 0; i < 100 && !up; i++ {
 		if c, err := net.Dial("tcp", addr); err == nil {
