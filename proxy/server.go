@@ -147,7 +147,11 @@ func (s *Server) listenAddrs() []string {
 	}
 	out := make([]string, 0, len(cfg.Listeners))
 	for _, l := range cfg.Listeners {
-		out = append(out, net.JoinHostPort(l.Host, strconv.Itoa(l.Port)))
+		a := net.JoinHostPort(l.Host, strconv.Itoa(l.Port))
+		if l.Proto != "" && l.Proto != "http" {
+			s.logf("core:warn", "Listen %s %s (%s): balancerd does not terminate TLS; this address serves plain HTTP", a, l.Proto, l.Source)
+		}
+		out = append(out, a)
 	}
 	return out
 }
