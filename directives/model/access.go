@@ -22,10 +22,15 @@ var (
 	// (Allow/Deny then treat it as a host name).
 	ErrNotIP = errors.New("not an IP address")
 	// ErrBadIP is APR_EBADIP.
-	ErrBadIP = errors.New("The specified IP address is invalid.")
+	ErrBadIP error = aprError("The specified IP address is invalid.")
 	// ErrBadMask is APR_EBADMASK.
-	ErrBadMask = errors.New("The specified network mask is invalid.")
+	ErrBadMask error = aprError("The specified network mask is invalid.")
 )
+
+// aprError carries apr_strerror's text verbatim.
+type aprError string
+
+func (e aprError) Error() string { return string(e) }
 
 // ParseIPMatch parses "10", "10.1", "10.1.0.0/16", "10.1.0.0/255.255.0.0",
 // "2001:db8::/48" like apr_ipsubnet_create.
