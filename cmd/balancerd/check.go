@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/balancerd/balancerd/directives"
+	"github.com/balancerd/balancerd/directives/model"
 	"github.com/balancerd/balancerd/parser"
 )
 
@@ -20,14 +21,19 @@ func runCheck(o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "balancerd: %v\n", err)
 		return exitError
 	}
-	cfg, res, diags := directives.Load(o.configPath(), lo)
-	if o.check && cfg != nil {
-		diags = append(diags, directives.Lint(cfg, res, directives.LintOptions{BackendFiles: o.backends, Root: o.root})...)
-		var files []string
-		if res != nil {
-			files = res.Files
-		}
-		directives.SortDiagnostics(diags, files)
+	var (
+		cfg   *model.Config
+		res   *parser.Result
+		diags parser.Diagnostics
+	)
+	if o.dumpVHosts || o.dumpModules || o.dumpIncludes || !o.check {
+		cfg, res, diags = directives.Load(o.configPath(), lo)
+	}
+	if o.check {
+		diags = directives.Check(o.configPath(), directives.CheckOptions{
+			Load: lo,
+			Lint: directives.LintOptions{BackendFiles: o.backends, Root: o.root, NoFiles: o.noFiles, Disable: o.disable},
+		})
 	}
 
 	out := stderr

@@ -33,6 +33,8 @@ type options struct {
 	format       string   // --format
 	backends     []string // --backend
 	root         string   // --root
+	noFiles      bool     // --no-files
+	disable      []string // --disable
 	envvars      string   // --envvars
 	listen       []string // --listen
 	pidFile      string   // --pidfile
@@ -57,6 +59,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.format, "format", "text", "findings `FORMAT` for --check: text or json")
 	fs.StringArrayVar(&o.backends, "backend", nil, "backend vhost `FILE` to cross-check route cookies against (repeatable)")
 	fs.StringVar(&o.root, "root", "", "with --check, find the files the config names (AuthUserFile, .htaccess) under `DIR` (a copy of the target machine's tree)")
+	fs.BoolVar(&o.noFiles, "no-files", false, "with --check, skip the checks that read files the config names (password files, .htaccess)")
+	fs.StringSliceVar(&o.disable, "disable", nil, "with --check, suppress findings with these lint `CODES` (comma-separated)")
 	fs.BoolVarP(&o.dumpVHosts, "vhosts", "S", false, "show the parsed virtual hosts and balancers and exit")
 	fs.BoolVarP(&o.dumpModules, "modules", "M", false, "show the loaded modules and exit")
 	fs.StringArrayVar(&o.listen, "listen", nil, "listen on `ADDR` instead of the config's Listen directives (repeatable)")
@@ -110,8 +114,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, int) {
 		defs = append(defs, d)
 	}
 	o.defines = defs
-	if (len(o.backends) > 0 || o.root != "") && !o.check {
-		fmt.Fprintln(stderr, "balancerd: --backend and --root are only meaningful with --check")
+	if (len(o.backends) > 0 || o.root != "" || o.noFiles || len(o.disable) > 0) && !o.check {
+		fmt.Fprintln(stderr, "balancerd: --backend, --root, --no-files and --disable are only meaningful with --check")
 		return nil, exitUsage
 	}
 	return o, exitOK
