@@ -107,6 +107,19 @@ func TestCheckCorpus(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ds := relDiags(checkCase(c), base)
+			if _, err := os.Stat("/var/www"); err != nil && !updating() {
+				// The seed configs name /var/www, which exists wherever
+				// Apache is installed; elsewhere Load adds AH00112 (a
+				// DocumentRoot that does not exist), which the goldens,
+				// recorded on such a machine, do not have.
+				kept := ds[:0]
+				for _, d := range ds {
+					if d.Code != "AH00112" || !strings.Contains(d.Message, "/var/www") {
+						kept = append(kept, d)
+					}
+				}
+				ds = kept
+			}
 			var buf bytes.Buffer
 			if err := FormatText(&buf, ds); err != nil {
 				t.Fatal(err)
