@@ -190,6 +190,19 @@ Require valid-user
 Require expr "%{REMOTE_USER} != 'md5user'"
 </RequireAll>
 </Location>
+<Location /sa>
+Order deny,allow
+Deny from all
+Satisfy any
+</Location>
+<Location /sb>
+AuthType Basic
+AuthName "Prot Area"
+AuthUserFile PASSWD
+Order deny,allow
+Deny from all
+Satisfy any
+</Location>
 <Location /zb>
 <RequireAll>
 Require all granted
@@ -265,7 +278,7 @@ func TestAccessAgainstApache(t *testing.T) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	seen := map[int]int{}
 	creds := []string{"", "md5user:pw1", "md5user:bad", "bcuser:pw2", "shauser:pw3", "nouser:x", "plainu:pw9"}
-	for _, loc := range []string{"/a", "/b", "/c", "/d", "/e", "/f", "/g", "/h", "/i", "/j", "/k", "/l", "/m", "/n", "/o", "/p", "/r", "/r/and", "/r/or", "/s", "/t", "/u", "/v", "/w", "/x", "/y", "/z", "/za", "/zb"} {
+	for _, loc := range []string{"/a", "/b", "/c", "/d", "/e", "/f", "/g", "/h", "/i", "/j", "/k", "/l", "/m", "/n", "/o", "/p", "/r", "/r/and", "/r/or", "/s", "/t", "/u", "/v", "/w", "/x", "/y", "/z", "/za", "/zb", "/sa", "/sb"} {
 		uri := loc + "/file"
 		var levels []*model.Access
 		for _, sec := range cfg.Main.Locations {
