@@ -378,6 +378,11 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("proxy: request without exchange")
 	}
 	rt := ex.rt
+	if rt.env["proxy-nokeepalive"] != "" {
+		// SetEnv proxy-nokeepalive: close the backend connection after
+		// this request.
+		req.Close = true
+	}
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) {
 			ex.conn, _ = info.Conn.(*timeoutConn)

@@ -82,7 +82,11 @@ func (s *Server) decide(sn *snapshot, r *http.Request, ex *Explanation) route {
 		rt.reason = "OPTIONS * answered by the core"
 		return rt
 	}
-	uri, st := cleanURI(r.URL.EscapedPath())
+	ep := r.URL.EscapedPath()
+	if ep == "" {
+		ep = "/" // "GET http://host HTTP/1.1"
+	}
+	uri, st := cleanURI(ep)
 	if st != 0 {
 		rt.status = st
 		rt.reason = "request path rejected by the core (bad escape, %2F or %00, or .. above the root)"
