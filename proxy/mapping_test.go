@@ -161,3 +161,32 @@ func TestProxyPassOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestMappingModes: mapping=encoded matches the encoded path (and is tried
+// first), mapping=servlet ignores path parameters when matching.
+func TestMappingModes(t *testing.T) {
+	b := backend(t, "b")
+	vh := vhostCfg("front.test")
+	enc := pass("/a%3Fb", b.URL+"/enc")
+	enc.Mapping = "encoded"
+	srv := pass("/app/secure", b.URL+"/servlet")
+	srv.Mapping = "servlet"
+	vh.ProxyPass = []*model.ProxyPassRule{pass("/", b.URL+"/plain/"), srv, enc}
+	_, base := start(t, config(vh), Options{})
+	tests := []struct{ req, want string }{
+		{"/a%3Fb/x?q=1", "/enc/x?q=1"},
+		{"/a%3fb/x", "/plain/a%3Fb/x"}, // the encoded match is case-sensitive
+		{"/app;jsessionid=1/secure/x", "/plain/app;jsessionid=1/secure/x"}, // "/" comes first
+	}
+	for _, tc := range tests {
+		if got := decode(t, rawGet(t, base, tc.req, "front.test")).URI; got != tc.want {
+			t.Errorf("%s: backend saw %s, want %s", tc.req, got, tc.want)
+		}
+	}
+	vh2 := vhostCfg("front.test")
+	vh2.ProxyPass = []*model.ProxyPassRule{srv, pass("/", b.URL+"/plain/")}
+	_, base2 := start(t, config(vh2), Options{})
+	if got := decode(t, rawGet(t, base2, "/app;jsessionid=1/secure/x", "front.test")).URI; got != "/servlet/x" {
+		t.Errorf("servlet mapping: backend saw %s", got)
+	}
+}

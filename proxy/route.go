@@ -156,6 +156,12 @@ func (s *Server) decide(sn *snapshot, r *http.Request, ex *Explanation) route {
 func (s *Server) mapProxyPass(r *http.Request, rt *route, ex *Explanation) {
 	vh := rt.vh
 	raw := rawRequestURI(r)
+	// mapping=encoded rules run first (pre-translate phase).
+	for _, rule := range vh.srvRules {
+		if rule.Mapping == "encoded" && s.tryRule(rule, rt, raw, ex) {
+			return
+		}
+	}
 	var loc *model.ProxyPassRule
 	for _, rule := range vh.locRules {
 		if locationMatches(rule, rt.uri) {
@@ -168,10 +174,42 @@ func (s *Server) mapProxyPass(r *http.Request, rt *route, ex *Explanation) {
 		}
 	}
 	for _, rule := range vh.srvRules {
-		if s.tryRule(rule, rt, raw, ex) {
+		if rule.Mapping != "encoded" && s.tryRule(rule, rt, raw, ex) {
 			return
 		}
 	}
+}
+
+// rawPath is the path part of a raw request target.
+func rawPath(raw string) string {
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}
+
+// rawQuerySuffix is "?query" of a raw request target, "" if none.
+func rawQuerySuffix(raw string) string {
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		return raw[i:]
+	}
+	return ""
+}
+
+// servletPath is mapping=servlet's view of a path: path parameters
+// (";x=y") removed from every segment.
+func servletPath(p string) string {
+	if strings.IndexByte(p, ';') < 0 {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, seg := range segs {
+		if j := strings.IndexByte(seg, ';'); j >= 0 {
+			segs[i] = seg[:j]
+		}
+	}
+	out, _ := normalizePath(strings.Join(segs, "/"))
+	return out
 }
 
 // locationMatches is <Location>'s URI match for a rule written inside one.
@@ -210,10 +248,20 @@ func rawRequestURI(r *http.Request) string {
 func (s *Server) tryRule(rule *model.ProxyPassRule, rt *route, raw string, ex *Explanation) bool {
 	var found string
 	nocanon := rule.NoCanon
+	uri := rt.uri
+	switch rule.Mapping {
+	case "encoded":
+		// Matched on the still-encoded path; the remainder is forwarded
+		// as received.
+		uri, nocanon = rawPath(raw), true
+		raw = uri + rawQuerySuffix(raw)
+	case "servlet":
+		uri = servletPath(rt.uri)
+	}
 	if rule.Regex != nil {
-		m := rule.Regex.FindStringSubmatchIndex(rt.uri)
+		m := rule.Regex.FindStringSubmatchIndex(uri)
 		if m == nil {
-			ex.tried(rule, false, "regex does not match "+strconv.Quote(rt.uri))
+			ex.tried(rule, false, "regex does not match "+strconv.Quote(uri))
 			return false
 		}
 		if rule.Exclude {
@@ -221,7 +269,7 @@ func (s *Server) tryRule(rule *model.ProxyPassRule, rt *route, raw string, ex *E
 			rt.rule, rt.excluded = rule, true
 			return true
 		}
-		use := rt.uri
+		use := uri
 		if nocanon {
 			if m2 := rule.Regex.FindStringSubmatchIndex(raw); m2 != nil {
 				use, m = raw, m2
@@ -234,9 +282,9 @@ func (s *Server) tryRule(rule *model.ProxyPassRule, rt *route, raw string, ex *E
 			found = rule.URL + use
 		}
 	} else {
-		n := aliasMatch(rt.uri, rule.Path)
+		n := aliasMatch(uri, rule.Path)
 		if n == 0 {
-			ex.tried(rule, false, "prefix "+strconv.Quote(rule.Path)+" does not match "+strconv.Quote(rt.uri))
+			ex.tried(rule, false, "prefix "+strconv.Quote(rule.Path)+" does not match "+strconv.Quote(uri))
 			return false
 		}
 		if rule.Exclude {
@@ -244,7 +292,7 @@ func (s *Server) tryRule(rule *model.ProxyPassRule, rt *route, raw string, ex *E
 			rt.rule, rt.excluded = rule, true
 			return true
 		}
-		use := rt.uri
+		use := uri
 		if nocanon {
 			if n2 := aliasMatch(raw, rule.Path); n2 == n {
 				use = raw
