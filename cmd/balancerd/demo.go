@@ -97,12 +97,13 @@ func demo(ctx context.Context, listen string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(confPath, lb, 0o644); err != nil {
 		return err
 	}
-	cfg, _, diags := directives.Load(confPath, env.loadOptions())
+	lo := env.loadOptions()
+	cfg, _, diags := directives.Load(confPath, lo)
 	if diags.HasErrors() {
 		directives.FormatText(stderr, diags)
 		return errors.New("the embedded configuration has errors")
 	}
-	srv, err := stack.New(cfg, proxy.Options{ErrorLog: stderr})
+	srv, err := stack.New(cfg, lo, proxy.Options{ErrorLog: stderr})
 	if err != nil {
 		return err
 	}

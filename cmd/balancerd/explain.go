@@ -46,11 +46,11 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	o.configSet = fs.Changed("config")
-	cfg := load(o, stderr)
+	cfg, lo := load(o, stderr)
 	if cfg == nil {
 		return exitError
 	}
-	srv, err := stack.New(cfg, proxy.Options{ListenOverride: o.listen, ErrorLog: io.Discard})
+	srv, err := stack.New(cfg, lo, proxy.Options{ListenOverride: o.listen, ErrorLog: io.Discard})
 	if err != nil {
 		fmt.Fprintf(stderr, "balancerd explain: %v\n", err)
 		return exitError

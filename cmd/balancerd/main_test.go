@@ -163,11 +163,11 @@ func TestReloadKeepsServingOnError(t *testing.T) {
 	}
 	o := &options{configFile: conf, serverRoot: dir, configSet: true}
 	var logBuf bytes.Buffer
-	cfg := load(o, &logBuf)
+	cfg, lo := load(o, &logBuf)
 	if cfg == nil {
 		t.Fatalf("good config rejected: %s", logBuf.String())
 	}
-	srv, err := stack.New(cfg, proxy.Options{ListenOverride: []string{"127.0.0.1:0"}, ErrorLog: io.Discard})
+	srv, err := stack.New(cfg, lo, proxy.Options{ListenOverride: []string{"127.0.0.1:0"}, ErrorLog: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

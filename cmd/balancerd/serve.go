@@ -23,34 +23,35 @@ import (
 // shutdownGrace bounds how long a graceful stop waits for in-flight requests.
 const shutdownGrace = 30 * time.Second
 
-// load reads and validates the configuration. Warnings and errors go to
-// stderr; a nil config means there were errors.
-func load(o *options, stderr io.Writer) *model.Config {
+// load reads and validates the configuration, and returns it with the
+// options it was read with. Warnings and errors go to stderr; a nil config
+// means there were errors.
+func load(o *options, stderr io.Writer) (*model.Config, directives.LoadOptions) {
 	lo, err := o.loadOptions()
 	if err != nil {
 		fmt.Fprintf(stderr, "balancerd: %v\n", err)
-		return nil
+		return nil, lo
 	}
 	cfg, _, diags := directives.Load(o.configPath(), lo)
 	for _, d := range diags {
 		fmt.Fprintln(stderr, d)
 	}
 	if diags.HasErrors() || cfg == nil {
-		return nil
+		return nil, lo
 	}
-	return cfg
+	return cfg, lo
 }
 
 // runServe loads the configuration and serves it until SIGTERM or SIGINT
 // (graceful stop). SIGHUP and SIGUSR1 reload the configuration; a reload
 // that fails keeps the old configuration serving.
 func runServe(o *options, stdout, stderr io.Writer) int {
-	cfg := load(o, stderr)
+	cfg, lo := load(o, stderr)
 	if cfg == nil {
 		fmt.Fprintln(stderr, "balancerd: configuration has errors; not starting (run with -t for details)")
 		return exitError
 	}
-	srv, err := stack.New(cfg, proxy.Options{ListenOverride: o.listen, ErrorLog: stderr})
+	srv, err := stack.New(cfg, lo, proxy.Options{ListenOverride: o.listen, ErrorLog: stderr})
 	if err != nil {
 		fmt.Fprintf(stderr, "balancerd: %v\n", err)
 		return exitError
@@ -110,7 +111,7 @@ func runServe(o *options, stdout, stderr io.Writer) int {
 
 // reload re-reads the configuration and swaps it in if it is valid.
 func reload(o *options, srv *proxy.Server, stderr io.Writer) {
-	cfg := load(o, stderr)
+	cfg, _ := load(o, stderr)
 	if cfg == nil {
 		fmt.Fprintln(stderr, "balancerd: reload failed: configuration has errors; still serving the previous configuration")
 		return
@@ -130,7 +131,7 @@ func runSignal(o *options, stdout, stderr io.Writer) int {
 	}
 	pidFile := o.pidFile
 	if pidFile == "" {
-		if cfg := load(o, stderr); cfg != nil {
+		if cfg, _ := load(o, stderr); cfg != nil {
 			pidFile = cfg.PidFile
 		}
 	}

@@ -48,7 +48,7 @@ func startInProcess(t *testing.T, conf, dir string, vars harness.Vars) (func(), 
 	elog := &syncBuffer{}
 	// stack.New is what the CLI serves: proxy plus access, manager,
 	// rewrite and headers hooks.
-	srv, err := stack.New(cfg, proxy.Options{ErrorLog: elog})
+	srv, err := stack.New(cfg, lo, proxy.Options{ErrorLog: elog})
 	if err != nil {
 		return nil, err
 	}

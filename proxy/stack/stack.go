@@ -29,8 +29,10 @@ const ServerVersion = "Apache/2.4.67 (balancerd)"
 
 // New builds a server for cfg with every hook of opts that is nil filled in
 // with balancerd's implementation. Hooks already set in opts are kept (tests
-// replace one at a time).
-func New(cfg *model.Config, opts proxy.Options) (*proxy.Server, error) {
+// replace one at a time). load are the options cfg was read with: .htaccess
+// files are read with the same ServerRoot, defines and ${VAR} environment,
+// as Apache reads them.
+func New(cfg *model.Config, load directives.LoadOptions, opts proxy.Options) (*proxy.Server, error) {
 	elog := opts.ErrorLog
 	if elog == nil {
 		elog = os.Stderr
@@ -38,7 +40,7 @@ func New(cfg *model.Config, opts proxy.Options) (*proxy.Server, error) {
 	if opts.Access == nil {
 		opts.Access = &access.Hook{
 			Checker:  &access.Checker{Resolver: access.DefaultResolver},
-			HTAccess: (&directives.HTAccessLoader{Options: directives.LoadOptions{ServerRoot: cfg.ServerRoot}}).Load,
+			HTAccess: (&directives.HTAccessLoader{Options: load}).Load,
 			Logf:     errorLogf(elog),
 		}
 	}
