@@ -148,6 +148,9 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, sn *snapshot, r
 		}
 		ex.body = &bodyTracker{rc: body}
 		r2.Body = ex.body
+		if lw, ok := w.(*logWriter); ok {
+			lw.body = ex.body
+		}
 	}
 	// A backend response without Content-Type gets none (no sniffing).
 	w.Header()["Content-Type"] = nil

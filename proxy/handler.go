@@ -40,8 +40,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		s.opts.AccessLog(&LogEntry{Request: r, Server: rt.vh.srv, Status: status, Bytes: lw.n, Env: rt.env,
-			User: user, Backend: rt.target, Duration: int64(time.Since(start)), Header: w.Header()})
+		handler := ""
+		switch {
+		case rt.proxied():
+			handler = "proxy-server"
+		case rt.handler != "":
+			handler = rt.handler
+		}
+		s.opts.AccessLog(&LogEntry{Request: r, Server: rt.vh.srv, Start: start, Duration: time.Since(start),
+			Status: status, Bytes: lw.n, HeaderBytes: lw.headerBytes, RequestBytes: requestBytes(r, lw.bodyRead()),
+			Header: w.Header(), Env: rt.env, User: user, Handler: handler, Backend: rt.target})
 	}
 }
 
@@ -177,13 +185,50 @@ func redirectBody(status int, loc string) string {
 // keeps Flush and Hijack reachable through http.ResponseController.
 type logWriter struct {
 	http.ResponseWriter
-	status int
-	n      int64
+	status      int
+	n           int64
+	headerBytes int64
+	body        *bodyTracker // set by forward for proxied requests
+}
+
+func (l *logWriter) bodyRead() int64 {
+	if l.body == nil {
+		return 0
+	}
+	return l.body.n.Load()
+}
+
+// headerSize estimates the bytes of a status line and header block as
+// sent (Date and the blank line included).
+func headerSize(code int, h http.Header) int64 {
+	n := int64(len("HTTP/1.1 000 ") + len(reasonPhrase(code)) + 2 + len("Date: Mon, 02 Jan 2006 15:04:05 GMT\r\n") + 2)
+	for k, vs := range h {
+		for _, v := range vs {
+			n += int64(len(k) + 2 + len(v) + 2)
+		}
+	}
+	return n
+}
+
+// requestBytes estimates the bytes received for r (%I): request line,
+// headers and the body read.
+func requestBytes(r *http.Request, body int64) int64 {
+	n := int64(len(r.Method)+1+len(r.RequestURI)+1+len(r.Proto)+2) + 2 + body
+	if r.Host != "" {
+		n += int64(len("Host: ") + len(r.Host) + 2)
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += int64(len(k) + 2 + len(v) + 2)
+		}
+	}
+	return n
 }
 
 func (l *logWriter) WriteHeader(code int) {
 	if l.status == 0 && code >= 200 {
 		l.status = code
+		l.headerBytes = headerSize(code, l.Header())
 	}
 	l.ResponseWriter.WriteHeader(code)
 }
@@ -191,6 +236,7 @@ func (l *logWriter) WriteHeader(code int) {
 func (l *logWriter) Write(p []byte) (int, error) {
 	if l.status == 0 {
 		l.status = http.StatusOK
+		l.headerBytes = headerSize(http.StatusOK, l.Header())
 	}
 	n, err := l.ResponseWriter.Write(p)
 	l.n += int64(n)

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/balancerd/balancerd/directives/model"
 	"github.com/balancerd/balancerd/proxy/balancer"
@@ -133,15 +134,32 @@ type HeaderRulesOrigin interface {
 	ApplyResponseOrigin(rules []model.HeaderRule, h http.Header, env map[string]string, status int, proxied bool, req http.Header)
 }
 
-// LogEntry describes one finished request for access logging.
+// LogEntry describes one finished request for access logging
+// (mod_log_config's view of it).
 type LogEntry struct {
-	Request  *http.Request
-	Server   *model.Server
-	Status   int
-	Bytes    int64 // response body bytes sent
-	Env      map[string]string
-	User     string
-	Backend  string // backend URL used, "" if not proxied
-	Duration int64  // nanoseconds
-	Header   http.Header
+	Request *http.Request
+	// Server is the virtual host that served the request.
+	Server *model.Server
+	// Start is when the request was received; Duration how long serving it
+	// took.
+	Start    time.Time
+	Duration time.Duration
+	// Status is the final status sent; 0 when the client went away
+	// before any response.
+	Status int
+	// Bytes is the response body size sent (%B); HeaderBytes the size of
+	// the status line and headers (so %O is HeaderBytes+Bytes);
+	// RequestBytes the request line, headers and body read (%I).
+	Bytes, HeaderBytes, RequestBytes int64
+	// Header is the response header as sent.
+	Header http.Header
+	// Env is the request environment (BALANCER_*, rewrite E=, ...).
+	Env map[string]string
+	// User is the authenticated user (%u), "" if none.
+	User string
+	// Handler is the handler that served the request (%R): "proxy-server",
+	// a SetHandler name, or "" for the core.
+	Handler string
+	// Backend is the backend URL used, "" if not proxied.
+	Backend string
 }
