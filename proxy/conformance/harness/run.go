@@ -303,7 +303,7 @@ func writeBody(b *strings.Builder, prefix string, body []byte) {
 	printable := utf8.Valid(body) && !strings.ContainsFunc(string(body), func(r rune) bool {
 		return r < ' ' && r != '\n' && r != '\t' && r != '\r'
 	})
-	if !printable || len(body) > 4096 {
+	if !printable || len(body) > 16384 {
 		fmt.Fprintf(b, "%s: %d bytes, sha256 %x\n", prefix, len(body), sha256.Sum256(body))
 		return
 	}
