@@ -154,14 +154,23 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, sn *snapshot, r
 	}
 	// A backend response without Content-Type gets none (no sniffing).
 	w.Header()["Content-Type"] = nil
+	// Deferred: ReverseProxy aborts a broken response stream with a panic
+	// (http.ErrAbortHandler), and the member's busy count must still drop.
+	defer ex.release()
 	s.rp.ServeHTTP(w, r2)
-	if ex.member != nil {
-		var sent int64
-		if ex.body != nil {
-			sent = ex.body.n.Load()
-		}
-		ex.member.Release(sent, ex.respBytes.Load())
+}
+
+// release ends the member's part in the exchange (busy count, traffic).
+func (ex *exchange) release() {
+	if ex.member == nil {
+		return
 	}
+	var sent int64
+	if ex.body != nil {
+		sent = ex.body.n.Load()
+	}
+	ex.member.Release(sent, ex.respBytes.Load())
+	ex.member = nil
 }
 
 func exchangeOf(r *http.Request) *exchange {

@@ -128,6 +128,10 @@ func (s *Server) Reload(cfg *model.Config) error {
 			rt.tr.CloseIdleConnections()
 		}
 	}
+	prev.dynamic.Range(func(_, v any) bool {
+		v.(*workerRT).tr.CloseIdleConnections()
+		return true
+	})
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -58,5 +59,32 @@ func TestUnixSocketWorker(t *testing.T) {
 	_, base := start(t, config(vh), Options{})
 	if got := drain(get(t, nil, "GET", base+"/u/x", "front.test")); got != "unix localhost /app/x" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// TestBrokenResponseReleasesMember: a backend that dies in the middle of
+// a body aborts the client connection, and the member is not left busy.
+func TestBrokenResponseReleasesMember(t *testing.T) {
+	broken := rawBackend(t, func(c net.Conn) {
+		readHead(c)
+		_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"))
+	})
+	vh := vhostCfg("front.test")
+	addBalancer(vh, balancerCfg("balancer://b", worker(broken)))
+	vh.ProxyPass = []*model.ProxyPassRule{pass("/", "balancer://b/")}
+	s, base := start(t, config(vh), Options{})
+	req, _ := http.NewRequest("GET", base+"/x", nil)
+	req.Host = "front.test"
+	// The client sees an aborted connection (before or after the headers,
+	// depending on buffering), never a complete 100-byte body.
+	if res, err := http.DefaultTransport.RoundTrip(req); err == nil {
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil || len(body) == 100 {
+			t.Fatalf("broken body delivered as complete: %q", body)
+		}
+	}
+	if n := s.Registry().Lookup("balancer://b").Member(broken).Busy(); n != 0 {
+		t.Fatalf("member busy = %d after the exchange", n)
 	}
 }
