@@ -37,6 +37,7 @@ type exchange struct {
 
 	worker     *workerRT
 	conn       *timeoutConn // the backend connection of the response
+	r0, w0     int64        // its byte counters when the exchange got it
 	backendURL string
 	respBytes  atomic.Int64
 	status     int
@@ -165,11 +166,17 @@ func (ex *exchange) release() {
 	if ex.member == nil {
 		return
 	}
-	var sent int64
-	if ex.body != nil {
-		sent = ex.body.n.Load()
+	var sent, read int64
+	if c := ex.conn; c != nil {
+		// Bytes on the wire, headers included, as Apache counts them.
+		sent, read = c.nw.Load()-ex.w0, c.nr.Load()-ex.r0
+	} else {
+		if ex.body != nil {
+			sent = ex.body.n.Load()
+		}
+		read = ex.respBytes.Load()
 	}
-	ex.member.Release(sent, ex.respBytes.Load())
+	ex.member.Release(sent, read)
 	ex.member = nil
 }
 
@@ -398,6 +405,9 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) {
 			ex.conn, _ = info.Conn.(*timeoutConn)
+			if ex.conn != nil {
+				ex.r0, ex.w0 = ex.conn.nr.Load(), ex.conn.nw.Load()
+			}
 		},
 	}))
 	if rt.bal == nil {

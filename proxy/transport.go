@@ -201,6 +201,9 @@ type timeoutConn struct {
 	check   atomic.Bool // next read starts a response
 	tunnel  atomic.Bool // a 101 was received: raw bytes from now on
 	pending []byte      // synthesised bytes not yet returned (reader only)
+	// nr and nw count the bytes read and written (bytraffic's read and
+	// transferred, headers included as in Apache).
+	nr, nw atomic.Int64
 	// hop are the header names the last response's Connection header
 	// listed (Go's client drops the whole Connection header of a response
 	// that says "close", so they are taken from the wire). Written by the
@@ -252,6 +255,7 @@ func (c *timeoutConn) Read(b []byte) (int, error) {
 		_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
 	}
 	n, err := c.Conn.Read(b)
+	c.nr.Add(int64(n))
 	if n > 0 && c.check.Swap(false) {
 		c.hop = connectionTokens(b[:n])
 		if n >= 12 && string(b[:7]) == "HTTP/1." && string(b[8:12]) == " 101" {
@@ -296,5 +300,7 @@ func (c *timeoutConn) Write(b []byte) (int, error) {
 		_ = c.Conn.SetWriteDeadline(d)
 		_ = c.Conn.SetReadDeadline(d)
 	}
-	return c.Conn.Write(b)
+	n, err := c.Conn.Write(b)
+	c.nw.Add(int64(n))
+	return n, err
 }
