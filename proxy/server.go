@@ -1,13 +1,3 @@
-// Package proxy is balancerd's HTTP runtime: it serves a model.Config the
-// way Apache httpd 2.4 with mod_proxy and mod_proxy_balancer would —
-// Listen, name-based virtual hosts, ProxyPass/ProxyPassMatch mapping,
-// balancers with stickiness and failover, ProxyPassReverse, and Apache's
-// error responses — and explains its routing decisions (Explain).
-//
-// Forwarding uses net/http/httputil.ReverseProxy (Rewrite, one shared
-// BufferPool) with one tuned http.Transport per worker. Access control,
-// SetHandler handlers (balancer-manager), mod_rewrite and mod_headers are
-// plugged in through Options (see hooks.go).
 package proxy
 
 import (
