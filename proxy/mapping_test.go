@@ -175,7 +175,7 @@ func TestMappingModes(t *testing.T) {
 	_, base := start(t, config(vh), Options{})
 	tests := []struct{ req, want string }{
 		{"/a%3Fb/x?q=1", "/enc/x?q=1"},
-		{"/a%3fb/x", "/plain/a%3Fb/x"}, // the encoded match is case-sensitive
+		{"/a%3fb/x", "/plain/a%3Fb/x"},                                     // the encoded match is case-sensitive
 		{"/app;jsessionid=1/secure/x", "/plain/app;jsessionid=1/secure/x"}, // "/" comes first
 	}
 	for _, tc := range tests {
