@@ -460,15 +460,45 @@ func (s *Server) walk(sn *snapshot, r *http.Request, rt *route) {
 var emptyDir = &model.DirConfig{}
 
 // proxySectionMatches is <Proxy>/<ProxyMatch> matching on the backend URL.
+// A wildcard <Proxy> is apr_fnmatch without FNM_PATHNAME: "*" also
+// matches "/" (so <Proxy *> covers every proxied request); a plain one is
+// a byte prefix (strncmp), not segment-aware.
 func proxySectionMatches(sec *model.Section, url string) bool {
+	p := strings.TrimPrefix(sec.Path, "proxy:")
+	if sec.Kind == "Proxy" && strings.ContainsAny(p, "*?") && !strings.Contains(p, "[") {
+		return fnmatch(p, url)
+	}
 	if sec.Regex != nil {
 		return sec.Regex.MatchString(url)
 	}
-	p := strings.TrimPrefix(sec.Path, "proxy:")
-	if p == "*" {
-		return true
-	}
 	return strings.HasPrefix(url, p)
+}
+
+// fnmatch is a case-sensitive shell pattern match in which '*' matches
+// any string (slashes included) and '?' any one byte.
+func fnmatch(pattern, s string) bool {
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[n]):
+			p++
+			n++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			n = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 // locationSectionMatches is <Location>/<LocationMatch> matching.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -127,6 +128,29 @@ func TestGlobMatch(t *testing.T) {
 	for _, tc := range tests {
 		if got := globMatch(tc.p, tc.s); got != tc.want {
 			t.Errorf("globMatch(%q, %q) = %v", tc.p, tc.s, got)
+		}
+	}
+}
+
+func TestProxySectionMatch(t *testing.T) {
+	star := &model.Section{Kind: "Proxy", Path: "*", Regex: regexp.MustCompile(`^[^/]*$`)}
+	pre := &model.Section{Kind: "Proxy", Path: "http://127.0.0.1:39101/foo"}
+	wild := &model.Section{Kind: "Proxy", Path: "http://b/*.gif"}
+	tests := []struct {
+		sec  *model.Section
+		url  string
+		want bool
+	}{
+		{star, "balancer://mycluster/forum/x?y=1", true}, // '*' crosses '/'
+		{pre, "http://127.0.0.1:39101/foobar", true},     // plain prefix, not segment-aware
+		{pre, "http://127.0.0.1:39101/fo", false},
+		{pre, "http://127.0.0.1:39101/FOO", false},
+		{wild, "http://b/img/a.gif", true},
+		{wild, "http://b/img/a.png", false},
+	}
+	for _, tc := range tests {
+		if got := proxySectionMatches(tc.sec, tc.url); got != tc.want {
+			t.Errorf("<Proxy %s> vs %s: %v", tc.sec.Path, tc.url, got)
 		}
 	}
 }
