@@ -130,6 +130,10 @@ func (s *Server) respondStatus(w http.ResponseWriter, r *http.Request, rt *route
 		h.Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
 		return
+	case rt.status >= 300 && rt.status < 400 && hasCtlOrSpace(rt.location):
+		// mod_rewrite refuses a redirect whose URL has raw spaces or
+		// control characters (AH10411) with 403.
+		rt.status = http.StatusForbidden
 	case rt.status >= 300 && rt.status < 400 && rt.location != "":
 		h.Set("Location", rt.location)
 		body := redirectBody(rt.status, rt.location)
