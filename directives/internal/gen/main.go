@@ -190,7 +190,13 @@ func probeEntry(e *entry, probe func(string) string) {
 		msg := probe(wrap(home, name))
 		e.Shape = ""
 		for _, s := range shapes {
-			if strings.HasPrefix(msg, name+s.msg) {
+			// Only invoke_cmd's own message (with the help string) tells
+			// the shape; a handler's look-alike text means RAW/TAKE_ARGV.
+			want := name + s.msg
+			if s.shape != "Flag" && e.Help != "" {
+				want += ", " + e.Help
+			}
+			if msg == want {
 				e.Shape = s.shape
 			}
 		}
@@ -241,18 +247,20 @@ func parseL(s string) []*entry {
 	var help []string
 	sc := bufio.NewScanner(strings.NewReader(s))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for sc.Scan() {
 		line := sc.Text()
 		if m := headRE.FindStringSubmatch(line); m != nil {
 			cur = &entry{Name: m[1], Source: m[2], Section: strings.HasPrefix(m[1], "<")}
 			help = nil
-			if seen[strings.ToLower(cur.Name)] {
-				log.Printf("duplicate %s, keeping the first", cur.Name)
-				cur = nil
+			// A directive two modules define (AuthName, ScriptLog, ...):
+			// Apache dispatches to the one listed last.
+			if i, dup := seen[strings.ToLower(cur.Name)]; dup {
+				log.Printf("duplicate %s, keeping the last (%s)", cur.Name, cur.Source)
+				out[i] = cur
 				continue
 			}
-			seen[strings.ToLower(cur.Name)] = true
+			seen[strings.ToLower(cur.Name)] = len(out)
 			out = append(out, cur)
 			continue
 		}
