@@ -15,6 +15,9 @@ var argProbes = []string{"", `""`, "x x x x"}
 // arguments in a context where they are allowed: balancerd's
 // argument-count message must be Apache's (or both accept the line).
 func TestArgCountsAgreeWithApache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs apache2 -t hundreds of times; skipped with -short")
+	}
 	bin := apache2Binary(t)
 	full := os.Getenv("BALANCERD_APACHE_FULL") == "1"
 	for _, s := range Specs() {

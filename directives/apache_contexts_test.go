@@ -49,6 +49,9 @@ func isContextMessage(msg string) bool {
 // context: where Apache gives a context error balancerd must give
 // the same message, and where Apache does not, balancerd must not either.
 func TestContextsAgreeWithApache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs apache2 -t hundreds of times; skipped with -short")
+	}
 	bin := apache2Binary(t)
 	full := os.Getenv("BALANCERD_APACHE_FULL") == "1"
 	for _, s := range Specs() {

@@ -82,6 +82,9 @@ func apacheCheck(t *testing.T, bin, src string) (int, string) {
 // core and mod_proxy tests through the real apache2 -t: the line and
 // message the tables expect must be Apache's.
 func TestTablesAgreeWithApache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs apache2 -t hundreds of times; skipped with -short")
+	}
 	bin := apache2Binary(t)
 	var all []diagCase
 	all = append(all, walkErrorCases...)
@@ -141,6 +144,9 @@ func apacheOutput(t *testing.T, bin, src string) string {
 // TestWarningsAgreeWithApache: every warning the tables expect is one
 // Apache prints for the same text.
 func TestWarningsAgreeWithApache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs apache2 -t hundreds of times; skipped with -short")
+	}
 	bin := apache2Binary(t)
 	var all []diagCase
 	all = append(all, coreWarningCases...)
