@@ -25,14 +25,14 @@ func condName(name string) string {
 // conditional handles the opener of a conditional section: a true one
 // becomes a transparent frame whose body is spliced into the enclosing
 // block, a false one is skipped (soaked) up to its closer.
-func (r *reader) conditional(fs *fileState, cond string, o *openNode, s string, p Pos) {
+func (r *reader) conditional(fs *fileState, cond string, o *lineParts, s string, p Pos) {
 	ok, msg := r.evalCond(cond, o, s)
 	if msg != "" {
 		r.diag(p, fs.from, Error, phaseRead, "syntax", cond, msg, "")
 		ok = true // read the body so that its own problems are reported too
 	}
 	if ok {
-		fs.stack = append(fs.stack, &frame{cond: cond, pos: p, out: fs.out(), name: cond})
+		fs.stack = append(fs.stack, frame{cond: cond, pos: p, out: fs.out(), name: cond})
 		return
 	}
 	r.soak(fs, cond, p)
@@ -40,7 +40,7 @@ func (r *reader) conditional(fs *fileState, cond string, o *openNode, s string, 
 
 // evalCond evaluates a conditional section opener. msg is Apache's error
 // for a malformed opener.
-func (r *reader) evalCond(cond string, o *openNode, s string) (ok bool, msg string) {
+func (r *reader) evalCond(cond string, o *lineParts, s string) (ok bool, msg string) {
 	if cond == "IfVersion" {
 		_, rest := GetWord(s)
 		if rest == "" {
@@ -48,13 +48,10 @@ func (r *reader) evalCond(cond string, o *openNode, s string) (ok bool, msg stri
 		}
 		return r.ifVersion(FieldValues(rest))
 	}
-	if !o.Gt {
+	if !o.gt {
 		return false, "<" + cond + "> directive missing closing '>'"
 	}
-	arg := ""
-	if o.Args != nil {
-		arg = o.Args.Text
-	}
+	arg := o.args
 	not := strings.HasPrefix(arg, "!")
 	if not {
 		arg = arg[1:]

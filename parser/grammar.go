@@ -131,8 +131,8 @@ type lineNode struct {
 // closeNode is a section closer: </Name> plus ignored text.
 type closeNode struct {
 	Pos  lexer.Position
-	Tag  string `parser:"@Close"`
-	Rest string `parser:"@Rest?"`
+	Tag  string    `parser:"@Close"`
+	Rest *restNode `parser:"@@?"`
 }
 
 // openNode is a section opener: <Name args>.
@@ -141,7 +141,7 @@ type openNode struct {
 	Name string    `parser:"@Open"`
 	Args *textNode `parser:"@@?"`
 	Gt   bool      `parser:"@Gt?"`
-	Tail string    `parser:"@Rest?"`
+	Tail *restNode `parser:"@@?"`
 }
 
 // textNode is a piece of text with its position.
@@ -157,7 +157,8 @@ type dirNode struct {
 	Rest *restNode `parser:"@@?"`
 }
 
-// restNode is the argument text of a directive.
+// restNode is the argument text of a directive, or the text after a
+// closer's tag or an opener's '>'.
 type restNode struct {
 	Pos  lexer.Position
 	Text string `parser:"@Rest"`
@@ -169,8 +170,10 @@ var lineParser = participle.MustBuild[lineNode](
 )
 
 // parseLine parses one (substituted, trimmed, non-blank, non-comment)
-// logical line. The grammar accepts every token sequence lexLine produces,
-// so an error here is a bug; it is returned for the caller to report.
+// logical line with the grammar. The grammar accepts every token sequence
+// lexLine produces, so an error here is a bug; it is returned for the
+// caller to report. The reader calls it through splitLine, which answers
+// the common shapes of line without it.
 func parseLine(s string) (*lineNode, error) {
 	return lineParser.ParseString("", s)
 }

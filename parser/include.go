@@ -19,7 +19,7 @@ const (
 // executed, everything is appended to the current block except
 // Include/IncludeOptional, which are replaced by what they include.
 func (r *reader) directive(fs *fileState, d *Directive) {
-	switch strings.ToLower(d.Name) {
+	switch readPhaseName(d.Name) {
 	case "include", "includeoptional":
 		if !r.opts.HTAccess {
 			r.include(fs, d)
@@ -64,6 +64,40 @@ func (r *reader) directive(fs *fileState, d *Directive) {
 	}
 	out := fs.out()
 	*out = append(*out, d)
+}
+
+// readPhaseName returns strings.ToLower(name) when that is the name of a
+// directive the reader executes, and "" otherwise, without allocating for
+// ordinary (ASCII) directive names.
+func readPhaseName(name string) string {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 { // strings.ToLower maps some non-ASCII letters to ASCII
+			name = strings.ToLower(name)
+			break
+		}
+	}
+	var want string
+	switch len(name) {
+	case 6:
+		want = "define"
+	case 7:
+		want = "include"
+	case 8:
+		want = "undefine"
+	case 10:
+		want = "loadmodule"
+		if name[0] == 's' || name[0] == 'S' {
+			want = "serverroot"
+		}
+	case 15:
+		want = "includeoptional"
+	default:
+		return ""
+	}
+	if !strings.EqualFold(name, want) {
+		return ""
+	}
+	return want
 }
 
 // checkVarName reports Apache's error for a Define/UnDefine name with ':'.

@@ -42,17 +42,45 @@ func (l *logicalLine) pos(off int) (line, col int) {
 }
 
 // lineReader splits a file into logical lines.
+//
+// It works on one string copy of the file, so the text of a logical line
+// that is a single physical line is a substring of it (no copy per line).
+// The segs of the returned logicalLine share a buffer that the next call
+// reuses: a logicalLine is valid until next is called again.
 type lineReader struct {
-	src    []byte
+	src    string
 	i      int // read offset
 	lineNo int // physical lines consumed
 	max    int
+	segs   []physSeg // reused by every call of next
+	join   []byte    // reused buffer for continued lines
 }
 
 const utf8BOM = "\xef\xbb\xbf"
 
-func newLineReader(src []byte, max int) *lineReader {
+func newLineReader(src string, max int) *lineReader {
 	return &lineReader{src: src, max: max}
+}
+
+// physLine consumes one physical line and returns its body without the
+// newline (and without a '\r' before it) and whether a newline ended it.
+func (r *lineReader) physLine() (body string, hadNL bool) {
+	start := r.i
+	end := len(r.src)
+	if k := strings.IndexByte(r.src[start:], '\n'); k >= 0 {
+		end = start + k
+		hadNL = true
+	}
+	r.i = end
+	if hadNL {
+		r.i++
+	}
+	r.lineNo++
+	body = r.src[start:end]
+	if hadNL && len(body) > 0 && body[len(body)-1] == '\r' {
+		body = body[:len(body)-1]
+	}
+	return body, hadNL
 }
 
 // next returns the next logical line; ok is false at end of input.
@@ -62,26 +90,13 @@ func (r *lineReader) next() (l logicalLine, ok bool) {
 	if r.i >= len(r.src) {
 		return l, false
 	}
-	var joined []byte // only allocated for continued lines
-	var single []byte
+	joined := r.join[:0] // used only for continued lines
+	var single string
 	multi := false
-	segs := make([]physSeg, 0, 1)
+	segs := r.segs[:0]
+	defer func() { r.segs, r.join = segs[:0], joined[:0] }()
 	for {
-		start := r.i
-		end := start
-		for end < len(r.src) && r.src[end] != '\n' {
-			end++
-		}
-		hadNL := end < len(r.src)
-		r.i = end
-		if hadNL {
-			r.i++
-		}
-		r.lineNo++
-		body := r.src[start:end]
-		if len(body) > 0 && body[len(body)-1] == '\r' && hadNL {
-			body = body[:len(body)-1]
-		}
+		body, hadNL := r.physLine()
 		off := len(single)
 		if multi {
 			off = len(joined)
@@ -108,18 +123,8 @@ func (r *lineReader) next() (l logicalLine, ok bool) {
 			// Apache stops reading the file: "Line too long". Skip to
 			// the end of this logical line to report its last line.
 			for cont && r.i < len(r.src) {
-				e := r.i
-				for e < len(r.src) && r.src[e] != '\n' {
-					e++
-				}
-				b := r.src[r.i:e]
-				hadNL = e < len(r.src)
-				r.i = e
-				if hadNL {
-					r.i++
-				}
-				r.lineNo++
-				b = []byte(strings.TrimSuffix(string(b), "\r"))
+				var b string
+				b, hadNL = r.physLine()
 				cont = hadNL && len(b) > 0 && b[len(b)-1] == '\\'
 			}
 			return logicalLine{last: r.lineNo, segs: segs, tooLong: true}, true
@@ -128,11 +133,9 @@ func (r *lineReader) next() (l logicalLine, ok bool) {
 			break
 		}
 	}
-	var text string
+	text := single
 	if multi {
 		text = string(joined)
-	} else {
-		text = string(single)
 	}
 	// Apache's strlen-based handling stops at a NUL byte.
 	if k := strings.IndexByte(text, 0); k >= 0 {

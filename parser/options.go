@@ -38,6 +38,10 @@ type Options struct {
 
 	// fsys replaces the file system in tests; nil means the real one.
 	fsys fileSystem
+
+	// grammarOnly makes tests parse every line with the participle grammar,
+	// bypassing scanLine, to compare the two paths.
+	grammarOnly bool
 }
 
 // Result is a parsed configuration with read-phase directives evaluated:

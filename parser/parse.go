@@ -57,20 +57,23 @@ type reader struct {
 	version   [3]int
 	maxLine   int
 	fs        fileSystem
-	// lineCache memoises the parse of short lines that repeat (closers,
-	// "Require all granted", ...); nodes are never modified after parsing
-	// and their offsets are relative to the line text.
-	lineCache map[string]*lineNode
+
+	// Directives and their Args are carved out of chunks (see newDirective
+	// and newArgs) instead of being allocated one by one.
+	dirSlab  []Directive
+	dirChunk int
+	argSlab  []Arg
+	argChunk int
+	argBuf   []Arg // scratch for args
 }
 
 func newReader(opts Options) *reader {
 	r := &reader{
-		opts:      opts,
-		res:       &Result{},
-		defs:      newDefines(),
-		modules:   map[string]bool{},
-		maxLine:   maxLineLen,
-		lineCache: map[string]*lineNode{},
+		opts:    opts,
+		res:     &Result{},
+		defs:    newDefines(),
+		modules: map[string]bool{},
+		maxLine: maxLineLen,
 	}
 	if opts.HTAccess {
 		r.maxLine = maxHTAccessLineLen
@@ -159,15 +162,15 @@ type fileState struct {
 	noPos bool // -C/-c directives: positions are zero
 	stop  bool // stop reading this file (line too long)
 	lr    *lineReader
-	stack []*frame
+	stack []frame
 	top   []*Directive
 }
 
 // inSection reports whether a section (not just a conditional section) is
 // open.
 func (fs *fileState) inSection() bool {
-	for _, f := range fs.stack {
-		if f.cond == "" {
+	for i := range fs.stack {
+		if fs.stack[i].cond == "" {
 			return true
 		}
 	}
@@ -193,11 +196,14 @@ func (fs *fileState) pos(l *logicalLine, off int) Pos {
 // parseFile reads one file's logical lines and returns its directives with
 // read-phase directives evaluated.
 func (r *reader) parseFile(name string, src []byte, from []Pos, noPos bool) []*Directive {
-	fs := &fileState{name: name, from: from, noPos: noPos, lr: newLineReader(src, r.maxLine)}
-	bom := strings.HasPrefix(string(src[:min(len(src), 3)]), utf8BOM)
+	// One copy of the file: line texts, names and raw arguments are
+	// substrings of it.
+	text := string(src)
+	bom := strings.HasPrefix(text, utf8BOM)
 	if bom {
-		fs.lr.src = src[3:]
+		text = text[3:]
 	}
+	fs := &fileState{name: name, from: from, noPos: noPos, lr: newLineReader(text, r.maxLine)}
 	first := true
 	for !r.aborted && !fs.stop {
 		l, ok := fs.lr.next()
@@ -233,8 +239,8 @@ func (r *reader) line(fs *fileState, l *logicalLine) {
 	}
 	if !fs.noPos {
 		startLine, col := l.pos(0)
-		for _, f := range fs.stack {
-			if f.hint == 0 && f.cond == "" && col <= f.col {
+		for i := range fs.stack {
+			if f := &fs.stack[i]; f.hint == 0 && f.cond == "" && col <= f.col {
 				f.hint = startLine
 			}
 		}
@@ -243,7 +249,7 @@ func (r *reader) line(fs *fileState, l *logicalLine) {
 	// </IfXxx> (any case) while no section is open inside it
 	// (ap_build_cont_config), checked before ${VAR} substitution.
 	if n := len(fs.stack); n > 0 && fs.stack[n-1].cond != "" {
-		if len(t) >= 3 && t[:2] == "</" && strings.EqualFold(t[2:], fs.stack[n-1].cond+">") {
+		if len(t) >= 3 && t[:2] == "</" && t[len(t)-1] == '>' && strings.EqualFold(t[2:len(t)-1], fs.stack[n-1].cond) {
 			fs.stack = fs.stack[:n-1]
 			return
 		}
@@ -253,64 +259,93 @@ func (r *reader) line(fs *fileState, l *logicalLine) {
 		r.diag(fs.pos(l, u.off), fs.from, Warning, phaseNone, "undefined-variable", "",
 			"AH00111: Config variable ${"+u.name+"} is not defined", " (the text is kept literally; define it with Define or in the environment)")
 	}
-	node, err := r.parseLine(s)
+	p, err := splitLine(s, r.opts.grammarOnly)
 	if err != nil { // cannot happen: the grammar accepts every lexLine output
 		r.diag(fs.pos(l, 0), fs.from, Error, phaseNone, "syntax", "", "", "internal parser error: "+err.Error())
 		return
 	}
-	at := func(off int) Pos { return fs.pos(l, srcOffset(off, subs)) }
-	switch {
-	case node.Close != nil:
-		r.closer(fs, l, node.Close, at(node.Close.Pos.Offset))
-	case node.Open != nil:
-		r.opener(fs, l, node.Open, s, at)
+	at := lineAt{fs: fs, l: l, subs: subs}
+	switch p.kind {
+	case lineClose:
+		r.closer(fs, p.name, at.pos(p.nameOff))
+	case lineOpen:
+		r.opener(fs, l, &p, s, &at)
 	default:
-		d := &Directive{Pos: at(node.Dir.Pos.Offset), Name: node.Dir.Name, IncludedFrom: fs.from}
-		if node.Dir.Rest != nil {
-			d.Raw = node.Dir.Rest.Text
-			d.Args = r.args(d.Raw, node.Dir.Rest.Pos.Offset, at)
+		d := r.newDirective()
+		d.Pos, d.Name, d.IncludedFrom = at.pos(p.nameOff), p.name, fs.from
+		if p.rest != "" {
+			d.Raw = p.rest
+			d.Args = r.args(d.Raw, p.restOff, &at)
 		}
 		r.directive(fs, d)
 	}
 }
 
-// Bounds of the line cache.
-const (
-	maxCachedLine  = 128
-	maxCachedLines = 4096
-)
-
-// parseLine parses one line through the cache.
-func (r *reader) parseLine(s string) (*lineNode, error) {
-	if len(s) > maxCachedLine {
-		return parseLine(s)
-	}
-	if n, ok := r.lineCache[s]; ok {
-		return n, nil
-	}
-	n, err := parseLine(s)
-	if err == nil && len(r.lineCache) < maxCachedLines {
-		r.lineCache[s] = n
-	}
-	return n, err
+// lineAt converts offsets in a substituted logical line to positions.
+type lineAt struct {
+	fs   *fileState
+	l    *logicalLine
+	subs []subst
 }
 
-// args tokenises raw (which starts at offset base of the substituted line).
-func (r *reader) args(raw string, base int, at func(int) Pos) []Arg {
-	ws := Fields(raw)
-	if len(ws) == 0 {
+func (a *lineAt) pos(off int) Pos { return a.fs.pos(a.l, srcOffset(off, a.subs)) }
+
+// Chunk sizes for newDirective and newArgs: they start small (a .htaccess
+// file has a few lines) and double up to the maximum.
+const (
+	minDirChunk, maxDirChunk = 8, 256
+	minArgChunk, maxArgChunk = 16, 1024
+)
+
+// newDirective returns a zero Directive from the current chunk.
+func (r *reader) newDirective() *Directive {
+	if len(r.dirSlab) == 0 {
+		r.dirChunk = min(max(2*r.dirChunk, minDirChunk), maxDirChunk)
+		r.dirSlab = make([]Directive, r.dirChunk)
+	}
+	d := &r.dirSlab[0]
+	r.dirSlab = r.dirSlab[1:]
+	return d
+}
+
+// newArgs returns a slice of n zero Args from the current chunk; its
+// capacity is n, so appending to it never touches its neighbours.
+func (r *reader) newArgs(n int) []Arg {
+	if n > len(r.argSlab) {
+		r.argChunk = min(max(2*r.argChunk, minArgChunk), maxArgChunk)
+		r.argSlab = make([]Arg, max(n, r.argChunk))
+	}
+	out := r.argSlab[:n:n]
+	r.argSlab = r.argSlab[n:]
+	return out
+}
+
+// args tokenises raw (which starts at offset base of the substituted line)
+// like Fields.
+func (r *reader) args(raw string, base int, at *lineAt) []Arg {
+	buf := r.argBuf[:0]
+	rest := raw
+	for {
+		w, next := GetWord(rest)
+		if w.Offset == len(rest) { // only white space left
+			break
+		}
+		buf = append(buf, Arg{Value: w.Value, Quoted: w.Quoted, Pos: at.pos(base + w.Offset)})
+		base += len(rest) - len(next)
+		rest = next
+	}
+	r.argBuf = buf[:0]
+	if len(buf) == 0 {
 		return nil
 	}
-	out := make([]Arg, len(ws))
-	for i, w := range ws {
-		out[i] = Arg{Value: w.Value, Quoted: w.Quoted, Pos: at(base + w.Offset)}
-	}
+	out := r.newArgs(len(buf))
+	copy(out, buf)
+	clear(buf)
 	return out
 }
 
 // closer handles a </Name...> line (ap_build_config_sub).
-func (r *reader) closer(fs *fileState, l *logicalLine, c *closeNode, p Pos) {
-	tag := c.Tag
+func (r *reader) closer(fs *fileState, tag string, p Pos) {
 	n := len(fs.stack)
 	if n == 0 || fs.stack[n-1].cond != "" {
 		hint := ""
@@ -373,19 +408,20 @@ func (r *reader) popTo(fs *fileState, k int, p Pos) {
 }
 
 // opener handles a <Name args> line.
-func (r *reader) opener(fs *fileState, l *logicalLine, o *openNode, s string, at func(int) Pos) {
-	p := at(o.Pos.Offset)
-	name := o.Name[1:]
+func (r *reader) opener(fs *fileState, l *logicalLine, o *lineParts, s string, at *lineAt) {
+	p := at.pos(o.nameOff)
+	name := o.name[1:]
 	raw, rawOff := "", len(s)
-	if o.Args != nil {
-		raw, rawOff = o.Args.Text, o.Args.Pos.Offset
+	if o.args != "" {
+		raw, rawOff = o.args, o.argsOff
 	}
 	if cond := condName(name); cond != "" {
 		r.conditional(fs, cond, o, s, p)
 		return
 	}
-	d := &Directive{Pos: p, Name: name, IsSection: true, IncludedFrom: fs.from}
-	if !o.Gt {
+	d := r.newDirective()
+	d.Pos, d.Name, d.IsSection, d.IncludedFrom = p, name, true, fs.from
+	if !o.gt {
 		r.diag(p, fs.from, Error, phaseProc, "syntax", name, "<"+name+"> directive missing closing '>'", "; end the line with '>'")
 	}
 	d.Raw = trimSpace(raw)
@@ -393,7 +429,7 @@ func (r *reader) opener(fs *fileState, l *logicalLine, o *openNode, s string, at
 	out := fs.out()
 	*out = append(*out, d)
 	_, col := l.pos(0)
-	fs.stack = append(fs.stack, &frame{dir: d, pos: p, out: &d.Block, name: name, col: col, line: l.last})
+	fs.stack = append(fs.stack, frame{dir: d, pos: p, out: &d.Block, name: name, col: col, line: l.last})
 }
 
 // endOfFile reports sections still open at the end of a file.
