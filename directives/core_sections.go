@@ -171,18 +171,23 @@ var sectionKinds = map[string]struct {
 	"proxymatch":     {CtxProxy, "ProxyMatch", true},
 }
 
-// fnmatchRegexp converts an fnmatch pattern (with FNM_PATHNAME: * and ?
-// do not match '/') into an anchored regular expression.
-func fnmatchRegexp(p string) (*regexp.Regexp, error) {
+// fnmatchRegexp converts an fnmatch pattern into an anchored regular
+// expression. With pathname (FNM_PATHNAME, <Location>/<Directory>) * and ?
+// do not match '/'; without it (<Proxy>) they do.
+func fnmatchRegexp(p string, pathname bool) (*regexp.Regexp, error) {
+	star, one := ".*", "."
+	if pathname {
+		star, one = "[^/]*", "[^/]"
+	}
 	var sb strings.Builder
-	sb.WriteString("^")
+	sb.WriteString("^(?s)")
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		switch c {
 		case '*':
-			sb.WriteString("[^/]*")
+			sb.WriteString(star)
 		case '?':
-			sb.WriteString("[^/]")
+			sb.WriteString(one)
 		case '[':
 			j := strings.IndexByte(p[i+1:], ']')
 			if j < 0 {
@@ -230,7 +235,7 @@ func sectionPath(d *parser.Directive, regexKind bool) (string, *regexp.Regexp, e
 		return p, re, nil
 	}
 	if isFnmatchPattern(p) {
-		re, err := fnmatchRegexp(p)
+		re, err := fnmatchRegexp(p, true)
 		if err != nil {
 			return p, nil, apacheErrorf("Regex could not be compiled (%v)", err)
 		}

@@ -54,7 +54,8 @@ func applyProxySection(b *Builder, d *parser.Directive) error {
 		}
 	} else if isFnmatchPattern(path) {
 		var err error
-		if re, err = fnmatchRegexp(path); err != nil {
+		// proxy_walk uses apr_fnmatch without FNM_PATHNAME: * crosses '/'.
+		if re, err = fnmatchRegexp(path, false); err != nil {
 			return apacheErrorf("Regex could not be compiled (%v)", err)
 		}
 	}

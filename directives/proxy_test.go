@@ -286,3 +286,23 @@ var proxyWarningCases = []diagCase{
 	{"worker sharing", "ProxyPass /a http://b/ timeout=5\nProxyPass /c http://b/x timeout=7\n", 2, "AH01146: Ignoring parameter 'timeout=7' for worker 'http://b/' because of worker sharing", false},
 	{"member sharing", "<Proxy balancer://c>\nBalancerMember http://a route=1\nBalancerMember http://a route=2\n</Proxy>\n", 3, "AH01150: Ignoring parameter 'route=2' for worker 'http://a' because of worker sharing", false},
 }
+
+func TestProxyWildcardSection(t *testing.T) {
+	cfg, _ := loadText(t, "<Proxy http://host:8080/*>\n</Proxy>\n<Proxy *>\n</Proxy>\n<ProxyMatch ^http://a/(x|y)>\n</ProxyMatch>\n<Proxy balancer://c>\n</Proxy>\n")
+	ps := cfg.Main.Proxies
+	if len(ps) != 4 {
+		t.Fatalf("proxies %+v", ps)
+	}
+	if re := ps[0].Regex; re == nil || !re.MatchString("http://host:8080/a/b/c") || re.MatchString("http://other:8080/a") {
+		t.Errorf("<Proxy http://host:8080/*> regex %v", re)
+	}
+	if re := ps[1].Regex; re == nil || !re.MatchString("balancer://c/x/y") {
+		t.Errorf("<Proxy *> regex %v", re)
+	}
+	if ps[2].Kind != "ProxyMatch" || !ps[2].Regex.MatchString("http://a/y/z") {
+		t.Errorf("ProxyMatch %+v", ps[2])
+	}
+	if ps[3].Regex != nil || ps[3].Path != "balancer://c" {
+		t.Errorf("plain prefix section %+v", ps[3])
+	}
+}
