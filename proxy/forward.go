@@ -77,6 +77,33 @@ func (b *bodyTracker) readErr() error {
 	return nil
 }
 
+// idleDeadline applies the core Timeout to each read of the client's
+// request body, as Apache's socket timeout does (a client that stalls in
+// the middle of a body is cut off instead of holding the request open).
+// At the end of the body the deadline is lifted: the server's own read
+// then watches for the client going away while the response streams.
+type idleDeadline struct {
+	rc  io.ReadCloser
+	ctl *http.ResponseController
+	d   time.Duration
+}
+
+func (x *idleDeadline) Read(p []byte) (int, error) {
+	_ = x.ctl.SetReadDeadline(time.Now().Add(x.d))
+	n, err := x.rc.Read(p)
+	switch {
+	case err == io.EOF:
+		_ = x.ctl.SetReadDeadline(time.Time{})
+	case err != nil:
+		// Keep the connection from waiting for the rest of the body
+		// once the response is sent: it closes.
+		_ = x.ctl.SetReadDeadline(time.Now())
+	}
+	return n, err
+}
+
+func (x *idleDeadline) Close() error { return x.rc.Close() }
+
 // prefetchSize is mod_proxy_http's MAX_MEM_SPOOL.
 const prefetchSize = 16384
 
@@ -128,6 +155,9 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, sn *snapshot, r
 	r2 := r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 	if r.Body != nil && r.Body != http.NoBody {
 		body := r.Body
+		if t := sn.cfg.Timeout; t > 0 {
+			body = &idleDeadline{rc: body, ctl: http.NewResponseController(w), d: t}
+		}
 		if r.ContentLength < 0 && len(r.Header["Expect"]) == 0 {
 			// mod_proxy_http prefetches a chunked body before contacting
 			// the backend: a body that is complete at once is sent with

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"net/http"
@@ -86,5 +87,33 @@ func TestBrokenResponseReleasesMember(t *testing.T) {
 	}
 	if n := s.Registry().Lookup("balancer://b").Member(broken).Busy(); n != 0 {
 		t.Fatalf("member busy = %d after the exchange", n)
+	}
+}
+
+// TestStalledRequestBody: a client that stops in the middle of its body
+// is cut off after Timeout with 400; the backend never gets a complete
+// request.
+func TestStalledRequestBody(t *testing.T) {
+	rc := &recorder{}
+	b := rc.server(t)
+	cfg := plainVHost(b.URL)
+	cfg.Timeout = 50 * time.Millisecond
+	_, base := start(t, cfg, Options{})
+	c := dialRaw(t, base)
+	_, _ = io.WriteString(c, "POST /x HTTP/1.1\r\nHost: front.test\r\nContent-Length: 10\r\n\r\nabc")
+	all, err := io.ReadAll(c) // the connection closes after the response
+	if err != nil {
+		t.Fatalf("after %q: %v", all, err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(all))), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(res)
+	if res.StatusCode != 400 {
+		t.Fatalf("status %d, want 400", res.StatusCode)
+	}
+	if got := rc.got(); len(got) != 0 {
+		t.Fatalf("backend received %q", got)
 	}
 }
