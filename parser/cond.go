@@ -32,7 +32,7 @@ func (r *reader) conditional(fs *fileState, cond string, o *lineParts, s string,
 		ok = true // read the body so that its own problems are reported too
 	}
 	if ok {
-		fs.stack = append(fs.stack, frame{cond: cond, pos: p, out: fs.out(), name: cond})
+		fs.stack = append(fs.stack, frame{cond: cond, pos: p, start: len(fs.kids), name: cond})
 		return
 	}
 	r.soak(fs, cond, p)

@@ -62,8 +62,7 @@ func (r *reader) directive(fs *fileState, d *Directive) {
 			r.root = root
 		}
 	}
-	out := fs.out()
-	*out = append(*out, d)
+	fs.add(d)
 }
 
 // readPhaseName returns strings.ToLower(name) when that is the name of a
@@ -199,9 +198,7 @@ func (inc *includer) file(path string) string {
 		return "Could not open configuration file " + path + ": " + errnoText(err)
 	}
 	r.res.Files = append(r.res.Files, path)
-	ds := r.parseFile(path, src, inc.from, false)
-	out := inc.fs.out()
-	*out = append(*out, ds...)
+	inc.fs.add(r.parseFile(path, src, inc.from, false)...)
 	return ""
 }
 

@@ -58,13 +58,12 @@ type reader struct {
 	maxLine   int
 	fs        fileSystem
 
-	// Directives and their Args are carved out of chunks (see newDirective
-	// and newArgs) instead of being allocated one by one.
-	dirSlab  []Directive
-	dirChunk int
-	argSlab  []Arg
-	argChunk int
-	argBuf   []Arg // scratch for args
+	// Directives, their Args and Blocks are carved out of larger
+	// allocations instead of being allocated one by one (see alloc.go).
+	dirs    slab[Directive]
+	argSlab slab[Arg]
+	lists   slab[*Directive]
+	argBuf  []Arg // scratch for reader.args
 }
 
 func newReader(opts Options) *reader {
@@ -143,13 +142,13 @@ func (r *reader) diag(p Pos, from []Pos, sev Severity, phase int, code, directiv
 
 // frame is one open section while reading a file.
 type frame struct {
-	dir  *Directive    // the section (nil for a true conditional section)
-	cond string        // conditional section name ("IfModule"), "" for a section
-	pos  Pos           // opener position
-	out  *[]*Directive // where children go
-	name string        // name as written (for messages)
-	col  int           // column of the opener's '<'
-	line int           // opener's line, also for -C/-c directives (whose pos is zero)
+	dir   *Directive // the section (nil for a true conditional section)
+	cond  string     // conditional section name ("IfModule"), "" for a section
+	pos   Pos        // opener position
+	start int        // the section's children are fileState.kids[start:]
+	name  string     // name as written (for messages)
+	col   int        // column of the opener's '<'
+	line  int        // opener's line, also for -C/-c directives (whose pos is zero)
 	// hint is the first later line indented no deeper than the opener:
 	// where a forgotten closer most likely belongs.
 	hint int
@@ -163,7 +162,11 @@ type fileState struct {
 	stop  bool // stop reading this file (line too long)
 	lr    *lineReader
 	stack []frame
-	top   []*Directive
+	// kids collects the directives of the file's top level followed by
+	// those of each open section (a true conditional section adds to the
+	// enclosing list). Closing a section moves its children into its
+	// Block; at the end of the file the rest is the top level.
+	kids []*Directive
 }
 
 // inSection reports whether a section (not just a conditional section) is
@@ -177,12 +180,8 @@ func (fs *fileState) inSection() bool {
 	return false
 }
 
-func (fs *fileState) out() *[]*Directive {
-	if n := len(fs.stack); n > 0 {
-		return fs.stack[n-1].out
-	}
-	return &fs.top
-}
+// add appends directives to the innermost open section (or the top level).
+func (fs *fileState) add(ds ...*Directive) { fs.kids = append(fs.kids, ds...) }
 
 // pos converts an offset in a logical line to a Pos.
 func (fs *fileState) pos(l *logicalLine, off int) Pos {
@@ -228,7 +227,8 @@ func (r *reader) parseFile(name string, src []byte, from []Pos, noPos bool) []*D
 		r.line(fs, &l)
 	}
 	r.endOfFile(fs)
-	return fs.top
+	r.closeFrames(fs, 0)
+	return r.dirList(fs.kids)
 }
 
 // line handles one non-blank logical line in active (not skipped) mode.
@@ -290,36 +290,6 @@ type lineAt struct {
 
 func (a *lineAt) pos(off int) Pos { return a.fs.pos(a.l, srcOffset(off, a.subs)) }
 
-// Chunk sizes for newDirective and newArgs: they start small (a .htaccess
-// file has a few lines) and double up to the maximum.
-const (
-	minDirChunk, maxDirChunk = 8, 256
-	minArgChunk, maxArgChunk = 16, 1024
-)
-
-// newDirective returns a zero Directive from the current chunk.
-func (r *reader) newDirective() *Directive {
-	if len(r.dirSlab) == 0 {
-		r.dirChunk = min(max(2*r.dirChunk, minDirChunk), maxDirChunk)
-		r.dirSlab = make([]Directive, r.dirChunk)
-	}
-	d := &r.dirSlab[0]
-	r.dirSlab = r.dirSlab[1:]
-	return d
-}
-
-// newArgs returns a slice of n zero Args from the current chunk; its
-// capacity is n, so appending to it never touches its neighbours.
-func (r *reader) newArgs(n int) []Arg {
-	if n > len(r.argSlab) {
-		r.argChunk = min(max(2*r.argChunk, minArgChunk), maxArgChunk)
-		r.argSlab = make([]Arg, max(n, r.argChunk))
-	}
-	out := r.argSlab[:n:n]
-	r.argSlab = r.argSlab[n:]
-	return out
-}
-
 // args tokenises raw (which starts at offset base of the substituted line)
 // like Fields.
 func (r *reader) args(raw string, base int, at *lineAt) []Arg {
@@ -338,7 +308,7 @@ func (r *reader) args(raw string, base int, at *lineAt) []Arg {
 	if len(buf) == 0 {
 		return nil
 	}
-	out := r.newArgs(len(buf))
+	out := r.argSlab.take(len(buf))
 	copy(out, buf)
 	clear(buf)
 	return out
@@ -404,6 +374,19 @@ func (r *reader) popTo(fs *fileState, k int, p Pos) {
 	if d := fs.stack[k].dir; d != nil {
 		d.End = p
 	}
+	r.closeFrames(fs, k)
+}
+
+// closeFrames removes the frames from index k up, innermost first, moving
+// each section's children into its Block.
+func (r *reader) closeFrames(fs *fileState, k int) {
+	for i := len(fs.stack) - 1; i >= k; i-- {
+		if f := &fs.stack[i]; f.dir != nil {
+			f.dir.Block = r.dirList(fs.kids[f.start:])
+			clear(fs.kids[f.start:])
+			fs.kids = fs.kids[:f.start]
+		}
+	}
 	fs.stack = fs.stack[:k]
 }
 
@@ -426,10 +409,9 @@ func (r *reader) opener(fs *fileState, l *logicalLine, o *lineParts, s string, a
 	}
 	d.Raw = trimSpace(raw)
 	d.Args = r.args(raw, rawOff, at)
-	out := fs.out()
-	*out = append(*out, d)
+	fs.add(d)
 	_, col := l.pos(0)
-	fs.stack = append(fs.stack, frame{dir: d, pos: p, out: &d.Block, name: name, col: col, line: l.last})
+	fs.stack = append(fs.stack, frame{dir: d, pos: p, start: len(fs.kids), name: name, col: col, line: l.last})
 }
 
 // endOfFile reports sections still open at the end of a file.
