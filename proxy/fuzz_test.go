@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"bufio"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -70,6 +73,34 @@ func FuzzReverseCookie(f *testing.F) {
 		}
 		if reverseCookie(v, nil, nil) != v {
 			t.Fatalf("no rules changed %q", v)
+		}
+	})
+}
+
+// FuzzDecide: any request Go's parser accepts goes through the routing
+// decision (vhost, normalisation, ProxyPass, sections) without panicking,
+// and a proxied decision names a backend URL with a scheme.
+func FuzzDecide(f *testing.F) {
+	vh := vhostCfg("front.test", "*.example.org")
+	addBalancer(vh, balancerCfg("balancer://c", worker("http://127.0.0.1:1/app")))
+	vh.ProxyPass = []*model.ProxyPassRule{pass("/x", "!"), pass("/enc", "http://127.0.0.1:1/e"), regexRule(`^/m/(.*)$`, "http://127.0.0.1:1/mm/$1"), pass("/", "balancer://c/")}
+	vh.Locations = []*model.Section{{Kind: "Location", Path: "/loc", Dir: &model.DirConfig{Handler: "balancer-manager"}}}
+	s, err := New(config(vh), Options{ErrorLog: io.Discard})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{"GET / HTTP/1.1\r\nHost: front.test\r\n\r\n", "GET http://a.example.org/m/%41%2F?x HTTP/1.1\r\n\r\n",
+		"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", "GET /../x HTTP/1.0\r\n\r\n", "CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n\r\n"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+		if err != nil {
+			return
+		}
+		rt := s.decide(s.snap.Load(), r, &Explanation{})
+		if rt.proxied() && !strings.Contains(rt.target, "://") {
+			t.Fatalf("%q: target %q", raw, rt.target)
 		}
 	})
 }

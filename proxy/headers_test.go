@@ -110,3 +110,31 @@ func TestResponseHopByHop(t *testing.T) {
 		}
 	}
 }
+
+// TestViaModes: ProxyVia Full adds the server software; Block removes the
+// client's Via; Off passes it through. Proxy100Continue Off: the backend
+// sees no Expect.
+func TestViaModes(t *testing.T) {
+	b := backend(t, "b")
+	for _, tc := range []struct {
+		mode model.ViaMode
+		want string
+	}{
+		{model.ViaFull, "1.0 up, 1.1 front.test (Apache/2.4.67 (Debian))"},
+		{model.ViaBlock, ""},
+		{model.ViaOff, "1.0 up"},
+	} {
+		vh := vhostCfg("front.test")
+		vh.ProxyPass = []*model.ProxyPassRule{pass("/", b.URL+"/")}
+		vh.Proxy.Via = tc.mode
+		vh.Proxy.Continue100 = false
+		_, base := start(t, config(vh), Options{ServerHeader: "Apache/2.4.67 (Debian)"})
+		s := decode(t, rawDo(t, base, "POST /x HTTP/1.1\r\nHost: front.test\r\nVia: 1.0 up\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"))
+		if got := s.Header.Get("Via"); got != tc.want {
+			t.Errorf("ProxyVia %d: backend Via %q, want %q", tc.mode, got, tc.want)
+		}
+		if s.Header.Get("Expect") != "" || s.Body != "hi" {
+			t.Errorf("Proxy100Continue Off: Expect %q body %q", s.Header.Get("Expect"), s.Body)
+		}
+	}
+}

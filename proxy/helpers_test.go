@@ -194,11 +194,16 @@ func rawDo(t testing.TB, base, raw string) *http.Response {
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatalf("reading response to %q: %v", raw, err)
+	br := bufio.NewReader(c)
+	for {
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("reading response to %q: %v", raw, err)
+		}
+		if res.StatusCode >= 200 || res.StatusCode == http.StatusSwitchingProtocols {
+			return res
+		}
 	}
-	return res
 }
 
 // rawGet sends "METHOD target HTTP/1.1" with Host host and reads the answer.
