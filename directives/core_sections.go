@@ -301,6 +301,9 @@ func containsAccess(ds []*parser.Directive) bool {
 func applyIfSection(b *Builder, d *parser.Directive) error {
 	kind := Lookup(d.Name).Name
 	expr := strings.TrimSpace(d.Raw)
+	if len(d.Args) == 1 && d.Args[0].Quoted {
+		expr = d.Args[0].Value
+	}
 	switch kind {
 	case "Else":
 		if expr != "" {
