@@ -118,6 +118,9 @@ func applyServerRoot(b *Builder, d *parser.Directive) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return apacheErrorf("ServerRoot must be a valid directory")
 	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	b.Config.ServerRoot = filepath.Clean(dir)
 	return nil
 }

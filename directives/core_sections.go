@@ -95,7 +95,11 @@ func applyListen(b *Builder, d *parser.Directive) error {
 }
 
 func missingContainerArg(d *parser.Directive) error {
-	return apacheErrorf("<%s> directive requires additional arguments", d.Name)
+	name := d.Name
+	if s := Lookup(d.Name); s != nil {
+		name = s.Name
+	}
+	return apacheErrorf("<%s> directive requires additional arguments", name)
 }
 
 func applyVirtualHost(b *Builder, d *parser.Directive) error {

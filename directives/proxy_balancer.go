@@ -66,8 +66,9 @@ func applyProxySection(b *Builder, d *parser.Directive) error {
 			return apacheErrorf("<Proxy> arguments are not supported for wildchar url.")
 		}
 		name := path
+		secName := Lookup(d.Name).Name // Apache's spelling, whatever the case written
 		errf := func(p param, msg string) error {
-			return apacheErrorf("<%s %s %s; %s", d.Name, msg, p, name)
+			return apacheErrorf("<%s %s %s; %s", secName, msg, p, name)
 		}
 		if validBalancerName(path) {
 			name = balancerKey(path)

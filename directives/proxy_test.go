@@ -306,3 +306,10 @@ func TestProxyWildcardSection(t *testing.T) {
 		t.Errorf("plain prefix section %+v", ps[3])
 	}
 }
+
+func TestSectionNamesInApacheSpelling(t *testing.T) {
+	runDiagCases(t, parser.Error, []diagCase{
+		{"lowercase proxy opener", "<proxy balancer://x lbmethod=foo>\n</proxy>\n", 1, "<Proxy unknown lbmethod lbmethod=foo; balancer://x", false},
+		{"lowercase location", "<location>\n</location>\n", 1, "<Location> directive requires additional arguments", false},
+	})
+}
