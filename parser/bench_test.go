@@ -104,6 +104,25 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParseFile is BenchmarkParse reading the configuration from a
+// file, as balancerd -t does.
+func BenchmarkParseFile(b *testing.B) {
+	src := BenchConfig(benchVhosts, "")
+	path := filepath.Join(b.TempDir(), "httpd.conf")
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := ParseFile(path, Options{})
+		if len(r.Directives) != benchVhosts {
+			b.Fatalf("%d directives", len(r.Directives))
+		}
+	}
+}
+
 func BenchmarkTokenize(b *testing.B) {
 	line := `/app balancer://cluster1/ stickysession=ROUTEID "quoted \"arg\"" nofailover=On`
 	b.ReportAllocs()

@@ -21,7 +21,10 @@ func (f mapFS) name(p string) string {
 	}
 	return p
 }
-func (f mapFS) ReadFile(p string) ([]byte, error)       { return fs.ReadFile(f.m, f.name(p)) }
+func (f mapFS) ReadFile(p string) (string, error) {
+	b, err := fs.ReadFile(f.m, f.name(p))
+	return string(b), err
+}
 func (f mapFS) ReadDir(p string) ([]os.DirEntry, error) { return fs.ReadDir(f.m, f.name(p)) }
 func (f mapFS) Stat(p string) (os.FileInfo, error)      { return fs.Stat(f.m, f.name(p)) }
 

@@ -38,7 +38,7 @@ func ParseBytes(name string, src []byte, opts Options) *Result {
 	r := newReader(opts)
 	r.run(func() []*Directive {
 		r.res.Files = append(r.res.Files, name)
-		return r.parseFile(name, src, nil, false)
+		return r.parseFile(name, string(src), nil, false)
 	})
 	return r.res
 }
@@ -112,11 +112,11 @@ const DefaultVersion = "2.4.67"
 func (r *reader) run(main func() []*Directive) {
 	var out []*Directive
 	if len(r.opts.Before) > 0 {
-		out = append(out, r.parseFile("", []byte(strings.Join(r.opts.Before, "\n")), nil, true)...)
+		out = append(out, r.parseFile("", strings.Join(r.opts.Before, "\n"), nil, true)...)
 	}
 	out = append(out, main()...)
 	if len(r.opts.After) > 0 && !r.aborted {
-		out = append(out, r.parseFile("", []byte(strings.Join(r.opts.After, "\n")), nil, true)...)
+		out = append(out, r.parseFile("", strings.Join(r.opts.After, "\n"), nil, true)...)
 	}
 	r.res.Directives = out
 	r.res.Defines = make(map[string]string, len(r.defs.params))
@@ -194,10 +194,9 @@ func (fs *fileState) pos(l *logicalLine, off int) Pos {
 
 // parseFile reads one file's logical lines and returns its directives with
 // read-phase directives evaluated.
-func (r *reader) parseFile(name string, src []byte, from []Pos, noPos bool) []*Directive {
-	// One copy of the file: line texts, names and raw arguments are
-	// substrings of it.
-	text := string(src)
+//
+// Line texts, names and raw arguments are substrings of text.
+func (r *reader) parseFile(name string, text string, from []Pos, noPos bool) []*Directive {
 	bom := strings.HasPrefix(text, utf8BOM)
 	if bom {
 		text = text[3:]
