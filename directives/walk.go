@@ -79,7 +79,7 @@ func (b *Builder) apply(d *parser.Directive) {
 		if len(b.stack) == 0 {
 			b.Errorf(d, "context", "%s not allowed here", name)
 		} else {
-			b.Errorf(d, "context", "%s not allowed in <%s> context", name, b.stack[len(b.stack)-1].name)
+			b.Errorf(d, "context", "%s not allowed in <%s> context", name, canonicalName(b.stack[len(b.stack)-1].name))
 		}
 		return
 	}
@@ -248,7 +248,7 @@ func (b *Builder) checkNotIn(s *Spec, name string) string {
 			// find_parent: the nearest enclosing section of that name.
 			for i := len(b.stack) - 1; i >= 0; i-- {
 				if equalFold(b.stack[i].name, n) {
-					return gt + " cannot occur within <" + b.stack[i].name + "> section"
+					return gt + " cannot occur within <" + canonicalName(b.stack[i].name) + "> section"
 				}
 			}
 		}
@@ -347,4 +347,13 @@ func (b *Builder) suggestCached(name string, section bool) string {
 		b.suggestions[key] = s
 	}
 	return s
+}
+
+// canonicalName is a directive or section name in Apache's spelling
+// (messages name sections that way whatever the case written).
+func canonicalName(name string) string {
+	if s := Lookup(name); s != nil {
+		return s.Name
+	}
+	return name
 }

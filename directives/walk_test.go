@@ -143,3 +143,13 @@ func TestPreforkMPM(t *testing.T) {
 		t.Fatalf("unexpected %s", d)
 	}
 }
+
+func TestContextMessagesCanonicalNames(t *testing.T) {
+	runDiagCases(t, parser.Error, []diagCase{
+		{"lowercase location", "<location /x>\nServerName x\n</location>\n", 2, "ServerName not allowed in <Location> context", false},
+		{"lowercase vhost", "<virtualhost *:80>\nRequire all granted\n</virtualhost>\n", 2, "Require not allowed in <VirtualHost> context", false},
+		{"lowercase directory", "<directory /x>\nProxyPass /a http://b\n</directory>\n", 2, "ProxyPass cannot occur within <Directory> section", false},
+		{"lowercase vhost notin", "<virtualhost *:80>\nListen 80\n</virtualhost>\n", 2, "Listen cannot occur within <VirtualHost> section", false},
+		{"lowercase if", "<location /x>\n<if \"true\">\nProxyPass http://b\n</if>\n</location>\n", 3, "ProxyPass cannot occur within <If> section", false},
+	})
+}
