@@ -110,7 +110,7 @@ func runServe(o *options, stdout, stderr io.Writer) int {
 }
 
 // reload re-reads the configuration and swaps it in if it is valid.
-func reload(o *options, srv *proxy.Server, stderr io.Writer) {
+func reload(o *options, srv *stack.Server, stderr io.Writer) {
 	cfg, _ := load(o, stderr)
 	if cfg == nil {
 		fmt.Fprintln(stderr, "balancerd: reload failed: configuration has errors; still serving the previous configuration")

@@ -116,3 +116,20 @@ func (h *Hook) ApplyResponse(rules []model.HeaderRule, hdr http.Header, env map[
 func (h *Hook) ApplyResponseKind(rules []model.HeaderRule, hdr http.Header, env map[string]string, kind ResponseKind, req http.Header) {
 	ApplyResponse(rules, hdr, &HeaderContext{Env: env, Request: req, Now: h.now()}, kind)
 }
+
+var _ proxy.HeaderRulesOrigin = (*Hook)(nil)
+
+// ApplyResponseOrigin implements proxy.HeaderRulesOrigin: the server says
+// whether the response came from a backend. Proxied responses of any status
+// get the "onsuccess" rules (Apache's default table applies to what
+// mod_proxy passes through); locally generated ones only below 300.
+func (h *Hook) ApplyResponseOrigin(rules []model.HeaderRule, hdr http.Header, env map[string]string, status int, proxied bool, req http.Header) {
+	kind := LocalSuccess
+	switch {
+	case proxied:
+		kind = Proxied
+	case status >= 300:
+		kind = LocalError
+	}
+	h.ApplyResponseKind(rules, hdr, env, kind, req)
+}

@@ -11,15 +11,18 @@
 package stack
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"sync/atomic"
 
 	"github.com/balancerd/balancerd/directives"
 	"github.com/balancerd/balancerd/directives/model"
 	"github.com/balancerd/balancerd/proxy"
 	"github.com/balancerd/balancerd/proxy/access"
+	"github.com/balancerd/balancerd/proxy/accesslog"
 	"github.com/balancerd/balancerd/proxy/manager"
 	"github.com/balancerd/balancerd/proxy/rewrite"
 )
@@ -27,12 +30,36 @@ import (
 // ServerVersion is what the balancer-manager page names as the server.
 const ServerVersion = "Apache/2.4.67 (balancerd)"
 
+// ServerHeader is the Server header of responses balancerd generates
+// itself (proxied responses keep the backend's, as with Apache).
+const ServerHeader = "balancerd"
+
+// Server is a proxy.Server with the resources balancerd opens for its
+// configuration: the access logs (CustomLog), reopened on every reload.
+type Server struct {
+	*proxy.Server
+	logs atomic.Pointer[accesslog.Logger] // nil when opts.AccessLog was given
+}
+
 // New builds a server for cfg with every hook of opts that is nil filled in
 // with balancerd's implementation. Hooks already set in opts are kept (tests
 // replace one at a time). load are the options cfg was read with: .htaccess
 // files are read with the same ServerRoot, defines and ${VAR} environment,
-// as Apache reads them.
-func New(cfg *model.Config, load directives.LoadOptions, opts proxy.Options) (*proxy.Server, error) {
+// as Apache reads them. The CustomLog files and pipes of cfg are opened
+// unless opts.AccessLog is set.
+func New(cfg *model.Config, load directives.LoadOptions, opts proxy.Options) (*Server, error) {
+	s := &Server{}
+	if opts.AccessLog == nil {
+		logs, err := accesslog.Open(cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.logs.Store(logs)
+		opts.AccessLog = func(e *proxy.LogEntry) { s.logs.Load().Log(e) }
+	}
+	if opts.ServerHeader == "" {
+		opts.ServerHeader = ServerHeader
+	}
 	elog := opts.ErrorLog
 	if elog == nil {
 		elog = os.Stderr
@@ -57,7 +84,49 @@ func New(cfg *model.Config, load directives.LoadOptions, opts proxy.Options) (*p
 	if opts.Headers == nil {
 		opts.Headers = hook
 	}
-	return proxy.New(cfg, opts)
+	srv, err := proxy.New(cfg, opts)
+	if err != nil {
+		if l := s.logs.Load(); l != nil {
+			l.Close()
+		}
+		return nil, err
+	}
+	s.Server = srv
+	return s, nil
+}
+
+// Reload swaps in a new configuration (see proxy.Server.Reload) with its
+// access logs. If the new logs cannot be opened the old configuration
+// keeps serving and the error is returned.
+func (s *Server) Reload(cfg *model.Config) error {
+	old := s.logs.Load()
+	if old == nil {
+		return s.Server.Reload(cfg)
+	}
+	logs, err := accesslog.Open(cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.Server.Reload(cfg); err != nil {
+		logs.Close()
+		return err
+	}
+	s.logs.Store(logs)
+	// Requests still logging to the old files finish their write under the
+	// output's lock; closing after the swap loses at most lines of requests
+	// that were still in flight, as a graceful Apache restart may.
+	old.Close()
+	return nil
+}
+
+// Shutdown stops the server gracefully (see proxy.Server.Shutdown) and
+// then closes the access logs.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.Server.Shutdown(ctx)
+	if l := s.logs.Load(); l != nil {
+		l.Close()
+	}
+	return err
 }
 
 // errorLogf writes access-control messages to the error log with the
