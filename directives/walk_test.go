@@ -153,3 +153,9 @@ func TestContextMessagesCanonicalNames(t *testing.T) {
 		{"lowercase if", "<location /x>\n<if \"true\">\nProxyPass http://b\n</if>\n</location>\n", 3, "ProxyPass cannot occur within <If> section", false},
 	})
 }
+
+func TestRemoteIPUnsupported(t *testing.T) {
+	runDiagCases(t, parser.Error, []diagCase{
+		{"remoteip", "RemoteIPHeader X-Forwarded-For\n", 1, "RemoteIPHeader (remoteip_module) is not supported by balancerd: balancerd does not take the client address from a header", true},
+	})
+}
