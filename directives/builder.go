@@ -49,6 +49,8 @@ type Builder struct {
 	opts  LoadOptions
 	// loadedSoFar are the modules of the LoadModule lines applied so far.
 	loadedSoFar map[string]bool
+	// remoteIP is the first mod_remoteip directive, if any.
+	remoteIP *parser.Directive
 	// suggestions caches did-you-mean answers by lowercase name.
 	suggestions map[string]string
 	// prev is the previous sibling of the directive being applied.

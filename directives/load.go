@@ -182,6 +182,7 @@ func (b *Builder) finish() {
 	for _, vh := range cfg.VirtualHosts {
 		mergeServer(b, main, vh)
 	}
+	b.checkRemoteIP()
 }
 
 // mergeServer merges the main server into a virtual host as Apache's

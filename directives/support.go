@@ -143,10 +143,6 @@ var unsupported = func() map[string]string {
 	} {
 		m[id] = "balancerd implements Basic authentication with AuthUserFile only"
 	}
-	// mod_remoteip replaces the client address that Require ip, Allow
-	// from and the logs see; without it those rules would judge the
-	// address of the proxy in front instead.
-	m["remoteip_module"] = "balancerd does not take the client address from a header (mod_remoteip), so Require ip / Allow from rules would see the address of the proxy in front"
 	return m
 }()
 

@@ -154,8 +154,10 @@ func TestContextMessagesCanonicalNames(t *testing.T) {
 	})
 }
 
-func TestRemoteIPUnsupported(t *testing.T) {
+func TestRemoteIP(t *testing.T) {
 	runDiagCases(t, parser.Error, []diagCase{
-		{"remoteip", "RemoteIPHeader X-Forwarded-For\n", 1, "RemoteIPHeader (remoteip_module) is not supported by balancerd: balancerd does not take the client address from a header", true},
+		{"remoteip alone", "RemoteIPHeader X-Forwarded-For\n", 0, "", false},
+		{"remoteip with require ip", "RemoteIPHeader X-Forwarded-For\n<Location /m>\nRequire ip 10.0.0.0/8\n</Location>\n", 1, "RemoteIPHeader (remoteip_module) is not supported by balancerd", true},
+		{"remoteip with allow from", "<VirtualHost *:80>\nRemoteIPHeader X-Forwarded-For\n<Location /m>\nOrder deny,allow\nDeny from all\nAllow from 192.168\n</Location>\n</VirtualHost>\n", 2, "RemoteIPHeader (remoteip_module) is not supported by balancerd", true},
 	})
 }
