@@ -86,7 +86,11 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
 	}
 	defer os.RemoveAll(tmp)
 	if bdBin == "" {
-		bdBin = filepath.Join(tmp, "balancerd")
+		// Not tmp/balancerd: that is balancerd's server directory below.
+		if err := os.MkdirAll(filepath.Join(tmp, "bin"), 0o755); err != nil {
+			return err
+		}
+		bdBin = filepath.Join(tmp, "bin", "balancerd")
 		build := exec.Command("go", "build", "-o", bdBin, "./cmd/balancerd")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
