@@ -16,8 +16,12 @@
 // writes CustomLog lines from Options.AccessLog.
 //
 // Known differences from Apache (documented choices):
-//   - DocumentRoot files are not served: a request no ProxyPass or handler
-//     takes is answered 404 as for a missing file.
+//   - DocumentRoot files are served as the core, mod_dir and mod_mime
+//     would (static.go), with DirectoryIndex index.html, TypesConfig
+//     /etc/mime.types and Options FollowSymLinks fixed: those directives,
+//     Alias, AddType and FileETag are not read; directories are never
+//     listed (403 where mod_autoindex would list); ".ht*" files are
+//     always refused; a local-path ErrorDocument is not served.
 //   - No TLS termination; "Listen 443 https" serves plain HTTP (warned).
 //     ProxyRequests On (forward proxying) is not implemented: absolute-URI
 //     requests are served as reverse-proxy requests for their host, as

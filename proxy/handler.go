@@ -110,8 +110,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, sn *snapshot, rt 
 			return user
 		}
 	}
-	// Not proxied, no handler: Apache would serve DocumentRoot; balancerd
-	// does not serve files and answers as for a missing file.
+	// Not proxied, no handler: DocumentRoot (static.go), else 404.
+	if s.serveStatic(w, r, sn, rt) {
+		return user
+	}
 	s.finishHeaders(w.Header(), rt, r, http.StatusNotFound, false)
 	writeErrorFor(w, r, rt, http.StatusNotFound)
 	return user
