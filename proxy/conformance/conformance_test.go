@@ -82,7 +82,7 @@ func TestConformance(t *testing.T) {
 	for _, name := range names {
 		res := outcome{name: name, apache: "-", balancerd: "not run"}
 		t.Run(name, func(t *testing.T) {
-			res = runScenario(t, name, bin, apacheErr == nil, checkGolden)
+			runScenario(t, &res, bin, apacheErr == nil, checkGolden)
 		})
 		results = append(results, res)
 	}
@@ -122,8 +122,10 @@ func scenarioNames() ([]string, error) {
 	return names, nil
 }
 
-func runScenario(t *testing.T, name, bin string, haveApache, checkGolden bool) outcome {
-	res := outcome{name: name, apache: "-", balancerd: "not run"}
+// runScenario runs one scenario and records its outcome in res as it goes,
+// so that a fatal failure still leaves the right COMPAT.md entry.
+func runScenario(t *testing.T, res *outcome, bin string, haveApache, checkGolden bool) {
+	name := res.name
 	dir, err := filepath.Abs(filepath.Join(scenarioRoot, name))
 	if err != nil {
 		t.Fatal(err)
@@ -164,8 +166,9 @@ func runScenario(t *testing.T, name, bin string, haveApache, checkGolden bool) o
 
 	if startBalancerd == nil {
 		t.Log("balancerd side not wired in yet (startBalancerd is nil): Apache side only")
-		return res
+		return
 	}
+	res.balancerd = "FAIL" // until proven equal (also if balancerd cannot start)
 	got := runOn(t, fx, dir, startBalancerd)
 	if d := harness.Diff("apache", want, "balancerd", got); d != "" {
 		res.balancerd = "FAIL"
@@ -173,7 +176,6 @@ func runScenario(t *testing.T, name, bin string, haveApache, checkGolden bool) o
 	} else {
 		res.balancerd = "pass"
 	}
-	return res
 }
 
 // runOn runs the scenario through one front server and renders it.
