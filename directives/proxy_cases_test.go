@@ -3,9 +3,10 @@ package directives
 // Error and warning tables of the mod_proxy tests (also run against real
 // Apache by TestTablesAgreeWithApache / TestWarningsAgreeWithApache).
 
-// proxyErrorCases are checked against real Apache by TestTablesAgreeWithApache.
+// errForm is Apache's message for a ProxyPass word without '='.
 const errForm = "Invalid ProxyPass|ProxyPassMatch parameter. Parameter must be in the form 'key=value'."
 
+// proxyErrorCases are checked against real Apache by TestTablesAgreeWithApache.
 var proxyErrorCases = []diagCase{
 	{"unknown worker key (hcheck loaded)", "ProxyPass /a http://a bogus=1\n", 1, "ProxyPass unknown Worker hcheck parameter", true},
 	{"unknown balancer key", "ProxyPass /a balancer://a bogus=1\n", 1, "ProxyPass unknown Balancer parameter", true},
