@@ -155,6 +155,9 @@ func applyBalancerMember(b *Builder, d *parser.Directive) error {
 		}
 		return apacheErrorf("BalancerMember Bad syntax for a balancer name (%s)", path)
 	}
+	if err := checkBalancerName("BalancerMember ", path); err != nil {
+		return err
+	}
 	wname, _, ok := normalizeURL(name)
 	if !ok {
 		return apacheErrorf("BalancerMember URL must be absolute!: %s", name)
@@ -164,6 +167,9 @@ func applyBalancerMember(b *Builder, d *parser.Directive) error {
 		// AH01149: the existing member is shared, no new member.
 		b.warnSharing(d, "AH01150", w, ps)
 		return nil
+	}
+	if err := b.checkWorkerLimits(d, "BalancerMember ", name); err != nil {
+		return err
 	}
 	w := makeWorker(name, d)
 	if err := b.applyWorkerParams(w, ps, prefixed("BalancerMember ")); err != nil {

@@ -115,6 +115,9 @@ func applyProxyPass(b *Builder, d *parser.Directive, isRegex bool) error {
 		return nil
 	}
 	if validBalancerName(r) {
+		if err := checkBalancerName("ProxyPass ", r); err != nil {
+			return err
+		}
 		rule.URL = r
 		rule.Balancer = balancerKey(r)
 		bal := b.balancer(r, d, true)
@@ -136,6 +139,9 @@ func applyProxyPass(b *Builder, d *parser.Directive, isRegex bool) error {
 		rule.Worker = w
 		b.warnSharing(d, "AH01146", w, params)
 	} else {
+		if err := b.checkWorkerLimits(d, "ProxyPass ", r); err != nil {
+			return err
+		}
 		w := makeWorker(r, d)
 		if useRegex && strings.Contains(w.Path, "$") {
 			// 2.4.47+: no connection reuse when the path has $n.

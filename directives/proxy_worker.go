@@ -264,3 +264,39 @@ func (b *Builder) warnSharing(d *parser.Directive, code string, w *model.Worker,
 func prefixed(prefix string) func(p param, msg string) error {
 	return func(_ param, msg string) error { return apacheErrorf("%s%s", prefix, msg) }
 }
+
+// Shared-memory field sizes of mod_proxy.h (spec 3.1).
+const (
+	maxBalancerName = 95  // PROXY_BALANCER_MAX_NAME_SIZE - 1
+	maxWorkerHost   = 255 // PROXY_WORKER_MAX_HOSTNAME_SIZE - 1
+	maxWorkerName   = 383 // PROXY_WORKER_MAX_NAME_SIZE - 1
+	maxWorkerScheme = 15  // PROXY_WORKER_MAX_SCHEME_SIZE - 1
+)
+
+// checkBalancerName reports a balancer name too long for Apache.
+func checkBalancerName(prefix, name string) error {
+	if len(name) > maxBalancerName {
+		return apacheErrorf("%sbalancer name (%s) too long", prefix, name)
+	}
+	return nil
+}
+
+// checkWorkerLimits applies Apache's field limits to a new worker: a
+// hostname too long is an error; a name or scheme too long is truncated
+// with Apache's alerts (the worker keeps its full name in balancerd).
+func (b *Builder) checkWorkerLimits(d *parser.Directive, prefix, u string) error {
+	name, p, ok := normalizeURL(u)
+	if !ok {
+		return nil
+	}
+	if len(p.host) > maxWorkerHost {
+		return apacheErrorf("%sworker hostname (%s) too long", prefix, p.host)
+	}
+	if len(name) > maxWorkerName {
+		b.Warnf(d, "AH10366", "AH10366: Alert! worker name (%s) too long; truncated to: %s", name, name[:maxWorkerName])
+	}
+	if len(p.scheme) > maxWorkerScheme {
+		b.Warnf(d, "AH010117", "AH010117: Alert! worker scheme (%s) too long; truncated to: %s", p.scheme, p.scheme[:maxWorkerScheme])
+	}
+	return nil
+}
