@@ -186,21 +186,13 @@ func isProxySectionName(n string) bool {
 func applyProxySet(b *Builder, d *parser.Directive) error {
 	words := d.ArgValues()
 	var name string
-	inProxy := false
-	if _, ok := b.InSection("Proxy"); ok {
-		inProxy = true
-	} else if _, ok := b.InSection("ProxyMatch"); ok {
-		inProxy = true
-	}
+	// Apache looks at the immediate parent: inside <Proxy X> the name is
+	// X, anywhere else it is the first word (even "key=value").
+	inProxy := isProxySectionName(b.SectionName)
 	if inProxy {
-		name = b.SectionArg
-		if p, ok := b.proxySectionPath(); ok {
-			name = p
-		}
-	} else {
-		if len(words) > 0 && !strings.Contains(words[0], "=") {
-			name, words = words[0], words[1:]
-		}
+		name = strings.TrimPrefix(b.SectionArg, "proxy:")
+	} else if len(words) > 0 {
+		name, words = words[0], words[1:]
 	}
 	var ps []param
 	var worker *model.Worker
