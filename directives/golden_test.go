@@ -26,7 +26,17 @@ func TestModelGolden(t *testing.T) {
 			for _, d := range diags {
 				sb.WriteString(d.String() + "\n")
 			}
-			js, err := json.MarshalIndent(cfg, "", "  ")
+			raw, err := json.Marshal(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tree any
+			if err := json.Unmarshal(raw, &tree); err != nil {
+				t.Fatal(err)
+			}
+			// Zero values are left out, so that a field added to the
+			// model does not change every golden file.
+			js, err := json.MarshalIndent(pruneZero(tree), "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,4 +57,47 @@ func TestModelGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pruneZero removes null, false, 0, "" and empty containers from a JSON
+// tree (keeping array elements in place).
+func pruneZero(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			if e = pruneZero(e); e != nil {
+				out[k] = e
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	case []any:
+		if len(x) == 0 {
+			return nil
+		}
+		for i, e := range x {
+			if p := pruneZero(e); p != nil {
+				x[i] = p
+			} else {
+				x[i] = map[string]any{}
+			}
+		}
+		return x
+	case string:
+		if x == "" {
+			return nil
+		}
+	case bool:
+		if !x {
+			return nil
+		}
+	case float64:
+		if x == 0 {
+			return nil
+		}
+	}
+	return v
 }
