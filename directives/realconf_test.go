@@ -42,11 +42,12 @@ func readVerdicts(t *testing.T) []verdict {
 	return out
 }
 
-var pathDirective = regexp.MustCompile(`(?i)^(\s*(?:Include|IncludeOptional|ServerRoot)\s+)("?)(/[^"\s]*)`)
+var pathDirective = regexp.MustCompile(`(?i)^(\s*(?:Include|IncludeOptional|ServerRoot|SSL\w*File)\s+)("?)(/[^"\s]*)`)
 
-// sandboxCopy copies src to dst, moving the absolute paths of Include and
-// ServerRoot lines into the sandbox (line numbers are kept) and stubbing
-// missing Include targets, as the corpus wrapper did for Apache.
+// sandboxCopy copies src to dst, moving the absolute paths of Include,
+// ServerRoot and SSL*File lines into the sandbox (line numbers are kept),
+// stubbing missing Include targets and creating dummy certificates, as
+// the corpus wrapper did for Apache.
 func sandboxCopy(t *testing.T, src, dst, sandbox string) {
 	t.Helper()
 	b, err := os.ReadFile(src)
@@ -75,7 +76,19 @@ func sandboxCopy(t *testing.T, src, dst, sandbox string) {
 			continue
 		}
 		target := strings.Trim(w[1], `"'`)
-		switch strings.ToLower(w[0]) {
+		lw := strings.ToLower(w[0])
+		if strings.HasPrefix(lw, "ssl") && strings.HasSuffix(lw, "file") && !strings.Contains(target, "$") {
+			// The wrapper created dummy certificates and keys.
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(root, target)
+			}
+			if _, err := os.Stat(target); err != nil {
+				os.MkdirAll(filepath.Dir(target), 0o755)
+				os.WriteFile(target, []byte("dummy\n"), 0o644)
+			}
+			continue
+		}
+		switch lw {
 		case "serverroot":
 			os.MkdirAll(target, 0o755)
 			root = target
