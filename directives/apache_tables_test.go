@@ -34,6 +34,7 @@ var notApacheText = map[string]bool{
 	"did you mean":     true, // Apache gives no suggestion
 	"unsupported ldap": true, // Apache accepts it; balancerd refuses
 	"if with access":   true, // Apache evaluates <If>; balancerd refuses
+	"if with rewrite":  true,
 	// A standard module is accepted under any ServerRoot (the Docker
 	// image's modules/ does not exist here); Apache opens the file.
 	"loadmodule standard relative path": true,

@@ -278,7 +278,9 @@ func applyDirSection(b *Builder, d *parser.Directive) error {
 	return nil
 }
 
-// accessModules are the modules whose directives decide who gets in.
+// isAccessDirective reports whether a directive decides who gets in (or,
+// for mod_rewrite, where a request goes): such directives inside an <If>
+// that balancerd cannot evaluate make the configuration unsupported.
 func isAccessDirective(name string) bool {
 	s := Lookup(name)
 	if s == nil {
@@ -287,7 +289,9 @@ func isAccessDirective(name string) bool {
 	switch {
 	case strings.HasPrefix(s.Module, "authz_"), strings.HasPrefix(s.Module, "authn_"),
 		strings.HasPrefix(s.Module, "auth_"), strings.HasPrefix(s.Module, "authnz_"),
-		s.Module == "access_compat_module":
+		s.Module == "access_compat_module",
+		// RewriteRule [F]/[P]/redirects inside <If> decide routing too.
+		s.Module == "rewrite_module":
 		return true
 	}
 	return strings.EqualFold(name, "Limit") || strings.EqualFold(name, "LimitExcept")
@@ -327,7 +331,7 @@ func applyIfSection(b *Builder, d *parser.Directive) error {
 	sec := &model.Section{Source: source(d), Kind: kind, Path: expr, Dir: &model.DirConfig{Source: source(d)}}
 	b.Dir.Conditionals = append(b.Dir.Conditionals, sec)
 	if containsAccess(d.Block) {
-		b.Errorf(d, "unsupported-if", "<%s> with access control inside is not supported by balancerd: it does not evaluate ap_expr conditions, so it could not honour the access rules; express the rule with Require (e.g. Require expr/ip/host) outside <%s>", kind, kind)
+		b.Errorf(d, "unsupported-if", "<%s> with access control or rewrite rules inside is not supported by balancerd: it does not evaluate ap_expr conditions, so it could not honour them; express the rule with Require (ip/host/env) or RewriteCond outside <%s>", kind, kind)
 	} else {
 		if b.once == nil {
 			b.once = map[string]bool{}

@@ -186,7 +186,8 @@ var coreErrorCases = []diagCase{
 	{"elseif alone", "<ElseIf \"true\">\n</ElseIf>\n", 1, "<Else> or <ElseIf> section without previous <If> or <ElseIf> section in same scope", false},
 	{"else alone", "<Else>\n</Else>\n", 1, "<Else> or <ElseIf> section without previous <If> or <ElseIf> section in same scope", false},
 	{"else arg", "<If \"true\">\n</If>\n<Else x>\n</Else>\n", 3, "<Else> does not take an argument", false},
-	{"if with access", "<Location /a>\n<If \"-R '10.0.0.0/8'\">\nRequire all denied\n</If>\n</Location>\n", 2, "<If> with access control inside is not supported by balancerd", true},
+	{"if with access", "<Location /a>\n<If \"-R '10.0.0.0/8'\">\nRequire all denied\n</If>\n</Location>\n", 2, "<If> with access control or rewrite rules inside is not supported by balancerd", true},
+	{"if with rewrite", "<If \"%{HTTP_HOST} == 'a'\">\nRewriteEngine On\nRewriteRule ^ - [F]\n</If>\n", 1, "<If> with access control or rewrite rules inside is not supported by balancerd", true},
 }
 
 // coreWarningCases are checked against real Apache by TestWarningsAgreeWithApache.
