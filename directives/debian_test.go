@@ -2,6 +2,7 @@ package directives
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/balancerd/balancerd/parser"
@@ -41,5 +42,24 @@ func TestStockDebianConfig(t *testing.T) {
 	}
 	if len(cfg.VirtualHosts) == 0 {
 		t.Errorf("no virtual host from sites-enabled/000-default.conf")
+	}
+}
+
+// TestDebianFragments loads every file Debian ships under
+// conf-available/, mods-available/ and sites-available/ on its own, the
+// way `balancerd -f /etc/apache2/sites-available/x.conf` reads a
+// fragment: none may give an error.
+func TestDebianFragments(t *testing.T) {
+	files, _ := filepath.Glob("/etc/apache2/*-available/*.conf")
+	if len(files) == 0 {
+		t.Skip("no /etc/apache2/*-available (Debian apache2 not installed)")
+	}
+	for _, f := range files {
+		_, _, diags := Load(f, LoadOptions{ServerRoot: "/etc/apache2", Defines: debianEnvDefines})
+		for _, d := range diags {
+			if d.Severity == parser.Error {
+				t.Errorf("%s", d)
+			}
+		}
 	}
 }
