@@ -24,7 +24,7 @@ func (l apacheListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &apacheConn{Conn: c, s: l.s}, nil
+	return &apacheConn{Conn: l.s.wrapTLS(c), s: l.s}, nil
 }
 
 type apacheConn struct {

@@ -22,7 +22,12 @@
 //     Alias, AddType and FileETag are not read; directories are never
 //     listed (403 where mod_autoindex would list); ".ht*" files are
 //     always refused; a local-path ErrorDocument is not served.
-//   - No TLS termination; "Listen 443 https" serves plain HTTP (warned).
+//   - TLS is terminated for addresses whose default server has SSLEngine
+//     on (tls.go), with SNI certificate selection; SSLCipherSuite and
+//     SSLHonorCipherOrder are read but Go's suites apply, TLS 1.0/1.1 only
+//     when SSLProtocol asks, no HTTP/2, no client certificates, no 421 for
+//     a Host/SNI mismatch. "Listen 443 https" without SSLEngine on serves
+//     plain HTTP, as Apache does (warned).
 //     ProxyRequests On (forward proxying) is not implemented: absolute-URI
 //     requests are served as reverse-proxy requests for their host, as
 //     Apache does with ProxyRequests Off; CONNECT is 405.

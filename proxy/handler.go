@@ -17,6 +17,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.AccessLog != nil {
 		start = time.Now()
 	}
+	if r.TLS == nil && len(s.tls.Load().byServer) > 0 {
+		r.TLS = connTLS(r) // TLS terminated under apacheConn (tls.go)
+	}
 	if len(r.TransferEncoding) > 0 && clAndTE(r) {
 		w.Header().Set("Connection", "close")
 	}

@@ -51,6 +51,7 @@ type Server struct {
 	opts Options
 	reg  *balancer.Registry
 	snap atomic.Pointer[snapshot]
+	tls  atomic.Pointer[tlsState] // tls.go
 	rp   *httputil.ReverseProxy
 	elog *log.Logger
 
@@ -68,7 +69,12 @@ func New(cfg *model.Config, opts Options) (*Server, error) {
 	if cfg == nil {
 		return nil, errors.New("proxy: nil configuration")
 	}
+	st, err := loadTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{opts: opts}
+	s.tls.Store(st)
 	s.reg = opts.Registry
 	if s.reg == nil {
 		s.reg = balancer.NewRegistry(opts.Clock)
@@ -105,8 +111,13 @@ func (s *Server) Reload(cfg *model.Config) error {
 	if cfg == nil {
 		return errors.New("proxy: nil configuration")
 	}
+	st, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
 	prev := s.snap.Load()
 	next := s.compile(cfg, prev)
+	s.tls.Store(st)
 	s.snap.Store(next)
 	// Close idle connections of transports the new config no longer uses.
 	used := map[*workerRT]bool{}
@@ -142,9 +153,7 @@ func (s *Server) listenAddrs() []string {
 	out := make([]string, 0, len(cfg.Listeners))
 	for _, l := range cfg.Listeners {
 		a := net.JoinHostPort(l.Host, strconv.Itoa(l.Port))
-		if l.Proto != "" && l.Proto != "http" {
-			s.logf("core:warn", "Listen %s %s (%s): balancerd does not terminate TLS; this address serves plain HTTP", a, l.Proto, l.Source)
-		}
+		s.noteListenProto(l)
 		out = append(out, a)
 	}
 	return out

@@ -95,6 +95,7 @@ type Server struct {
 	// AllowOverride per directory, used to decide which .htaccess
 	// directives apply (runtime reads .htaccess files).
 	Rewrite *RewriteConfig // server-level mod_rewrite, nil if none
+	TLS     *TLSConfig     // mod_ssl settings written for this server, nil if none
 
 	// Logs.
 	ErrorLog   string
