@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
@@ -432,18 +431,10 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		// this request.
 		req.Close = true
 	}
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			ex.conn, _ = info.Conn.(*timeoutConn)
-			if ex.conn != nil {
-				ex.r0, ex.w0 = ex.conn.nr.Load(), ex.conn.nw.Load()
-			}
-		},
-	}))
 	if rt.bal == nil {
 		ex.worker = rt.worker
 		filterUpgrade(req, rt.worker)
-		return rt.worker.tr.RoundTrip(req)
+		return rt.worker.roundTrip(ex, req)
 	}
 	b := rt.bal
 	cookie := ""
@@ -478,7 +469,7 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Host = hostHeader(auth)
 		}
 		filterUpgrade(req, w)
-		res, err := w.tr.RoundTrip(req)
+		res, err := w.roundTrip(ex, req)
 		if err == nil {
 			m.ConnectOK()
 			return res, nil

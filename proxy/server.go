@@ -126,11 +126,11 @@ func (s *Server) Reload(cfg *model.Config) error {
 	}
 	for _, rt := range prev.byKey {
 		if !used[rt] {
-			rt.tr.CloseIdleConnections()
+			rt.closeIdle()
 		}
 	}
 	prev.dynamic.Range(func(_, v any) bool {
-		v.(*workerRT).tr.CloseIdleConnections()
+		v.(*workerRT).closeIdle()
 		return true
 	})
 	return nil
@@ -295,7 +295,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = hs.Shutdown(ctx)
 	}
 	for _, rt := range s.snap.Load().byKey {
-		rt.tr.CloseIdleConnections()
+		rt.closeIdle()
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -28,7 +29,8 @@ type workerRT struct {
 	key     string
 	scheme  string // http or https (ws/wss mapped)
 	tr      *http.Transport
-	upgrade []string // allowed Upgrade protocols, lowercase; "*" = any
+	fast    *fastPool // lean client for simple requests; nil: always tr
+	upgrade []string  // allowed Upgrade protocols, lowercase; "*" = any
 	reuse   bool
 	timeout time.Duration
 }
@@ -138,7 +140,43 @@ func (s *Server) newWorkerRT(w *model.Worker, timeout time.Duration, key string)
 	if p.Set["max"] && p.Max > 0 {
 		rt.tr.MaxConnsPerHost = p.Max
 	}
+	// The lean client serves plain http:// TCP workers that reuse
+	// connections without a hard connection limit (Transport queues
+	// requests for max=; the lean pool does not).
+	if fastClientEnabled && rt.scheme == "http" && socket == "" && !p.DisableReuse && rt.tr.MaxConnsPerHost == 0 {
+		rt.fast = &fastPool{dial: dial, bufSize: bufSize, maxIdle: pool, ttl: p.TTL}
+	}
 	return rt
+}
+
+// fastClientEnabled lets tests compare the lean client with Transport.
+var fastClientEnabled = true
+
+// closeIdle closes the worker's idle backend connections.
+func (rt *workerRT) closeIdle() {
+	rt.tr.CloseIdleConnections()
+	if rt.fast != nil {
+		rt.fast.closeIdle()
+	}
+}
+
+// roundTrip sends req to the worker: on the lean client when it can take
+// it, else on the Transport (with the trace that tells ex the connection).
+func (rt *workerRT) roundTrip(ex *exchange, req *http.Request) (*http.Response, error) {
+	if rt.fast != nil && fastEligible(req) {
+		return rt.fast.roundTrip(ex, req)
+	}
+	if ex != nil {
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotConn: func(info httptrace.GotConnInfo) {
+				ex.conn, _ = info.Conn.(*timeoutConn)
+				if ex.conn != nil {
+					ex.r0, ex.w0 = ex.conn.nr.Load(), ex.conn.nw.Load()
+				}
+			},
+		}))
+	}
+	return rt.tr.RoundTrip(req)
 }
 
 // apacheTLSConfig verifies backend certificates as mod_ssl does by

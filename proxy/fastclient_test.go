@@ -1,0 +1,256 @@
+package proxy
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/balancerd/balancerd/directives/model"
+)
+
+// scriptBackend is a raw TCP backend: it records the exact bytes of every
+// request head it receives and answers each with the raw response of the
+// current case (then closes the connection when the case says so).
+type scriptBackend struct {
+	ln net.Listener
+	mu sync.Mutex
+	// resp is the raw response to send; closeAfter closes the connection
+	// after it (without saying so when resp has no Connection: close).
+	resp       string
+	closeAfter bool
+	got        []string
+	conns      int
+}
+
+func newScriptBackend(t *testing.T) *scriptBackend {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &scriptBackend{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.conns++
+			b.mu.Unlock()
+			go b.serve(c)
+		}
+	}()
+	return b
+}
+
+func (b *scriptBackend) set(resp string, closeAfter bool) {
+	b.mu.Lock()
+	b.resp, b.closeAfter, b.got = resp, closeAfter, nil
+	b.mu.Unlock()
+}
+
+func (b *scriptBackend) received() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.got...)
+}
+
+func (b *scriptBackend) serve(c net.Conn) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for {
+		var head strings.Builder
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			head.WriteString(line)
+			if line == "\r\n" {
+				break
+			}
+		}
+		if m := contentLength.FindStringSubmatch(head.String()); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			body := make([]byte, n)
+			if _, err := io.ReadFull(br, body); err != nil {
+				return
+			}
+			head.Write(body)
+		}
+		b.mu.Lock()
+		b.got = append(b.got, head.String())
+		resp, closeAfter := b.resp, b.closeAfter
+		b.mu.Unlock()
+		if _, err := io.WriteString(c, resp); err != nil || closeAfter {
+			return
+		}
+	}
+}
+
+// exchangeRaw sends raw (which must ask for Connection: close) to the
+// front and returns every byte the client receives.
+func exchangeRaw(t *testing.T, base, raw string) string {
+	t.Helper()
+	c := dialRaw(t, base)
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading the answer to %q: %v", raw, err)
+	}
+	return string(b)
+}
+
+var contentLength = regexp.MustCompile(`(?mi)^Content-Length: *([0-9]+)\r$`)
+
+var dateLine = regexp.MustCompile(`(?m)^Date: [^\r\n]*\r\n`)
+
+// fastCase is one request through the proxy and the backend's raw answer.
+type fastCase struct {
+	name       string
+	req        string // raw request to the front, without the final CRLF
+	resp       string
+	closeAfter bool
+}
+
+const backendDate = "Date: Thu, 26 Nov 2026 09:00:00 GMT\r\n"
+
+var fastCases = []fastCase{
+	{name: "plain", req: "GET /app/x?q=1 HTTP/1.1\r\nHost: front.test\r\nUser-Agent: t/1\r\nAccept: */*\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Content-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello"},
+	{name: "reverse-mapped headers and cookies", req: "GET /app/login HTTP/1.1\r\nHost: front.test\r\nCookie: a=1; b=2\r\nX-Forwarded-For: 10.0.0.1\r\n",
+		resp: "HTTP/1.1 302 Found\r\n" + backendDate + "Location: ${BACKEND}/app/home\r\nSet-Cookie: s=1; path=/app\r\nSet-Cookie: t=2\r\nExpires: Thursday, 26-Nov-26 09:00:00 GMT\r\nContent-Length: 0\r\n\r\n"},
+	{name: "chunked with trailer", req: "GET /app/chunked HTTP/1.1\r\nHost: front.test\r\nTE: trailers\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Transfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 42\r\n\r\n"},
+	{name: "HTTP/1.0 body until close", req: "GET /app/old HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "HTTP/1.0 200 OK\r\n" + backendDate + "Content-Type: text/plain\r\n\r\nold style body", closeAfter: true},
+	{name: "no content", req: "GET /app/204 HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "HTTP/1.1 204 No Content\r\n" + backendDate + "X-A: b\r\n\r\n"},
+	{name: "not modified", req: "GET /app/304 HTTP/1.1\r\nHost: front.test\r\nIf-None-Match: \"x\"\r\n",
+		resp: "HTTP/1.1 304 Not Modified\r\n" + backendDate + "ETag: \"x\"\r\n\r\n"},
+	{name: "HEAD", req: "HEAD /app/head HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Content-Length: 1234\r\nContent-Type: text/html\r\n\r\n"},
+	{name: "OPTIONS", req: "OPTIONS /app/opt HTTP/1.1\r\nHost: front.test\r\nMax-Forwards: 5\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Allow: GET, HEAD\r\nContent-Length: 0\r\n\r\n"},
+	{name: "early hints", req: "GET /app/hints HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\n" + backendDate + "Content-Length: 2\r\n\r\nok"},
+	{name: "close with hop-by-hop tokens", req: "GET /app/hop HTTP/1.1\r\nHost: front.test\r\nConnection: X-Drop\r\nX-Drop: 1\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Connection: close, X-Secret\r\nX-Secret: s\r\nKeep-Alive: timeout=5\r\nContent-Length: 3\r\n\r\nabc", closeAfter: true},
+	{name: "backend closes an idle connection silently", req: "GET /app/silent HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Content-Length: 2\r\n\r\nok", closeAfter: true},
+	{name: "request after the silent close", req: "GET /app/after HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Content-Length: 5\r\n\r\nafter"},
+	{name: "HTTP/0.9 answer", req: "GET /app/09 HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "just some bytes\nand more\n", closeAfter: true},
+	{name: "no answer at all", req: "GET /app/none HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "", closeAfter: true},
+	{name: "malformed status line", req: "GET /app/bad HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "HTTP/1.1 abc Nope\r\n\r\n", closeAfter: true},
+	{name: "error status with body", req: "GET /app/missing%20file?x=%41 HTTP/1.1\r\nHost: front.test\r\nAccept-Encoding: gzip\r\n",
+		resp: "HTTP/1.1 404 Not Found\r\n" + backendDate + "Content-Length: 9\r\nContent-Type: text/plain\r\n\r\nnot found"},
+	{name: "body too long for Content-Length", req: "GET /app/long HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Content-Length: 2\r\n\r\nokEXTRA"},
+	{name: "after extra bytes", req: "GET /app/after-extra HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Content-Length: 4\r\n\r\nnext"},
+	{name: "POST with a body (Transport in both)", req: "POST /app/post HTTP/1.1\r\nHost: front.test\r\nContent-Length: 3\r\n\r\nabc",
+		resp: "HTTP/1.1 201 Created\r\n" + backendDate + "Content-Length: 0\r\n\r\n"},
+	{name: "upgrade (Transport in both)", req: "GET /app/ws HTTP/1.1\r\nHost: front.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Content-Length: 2\r\n\r\nno"},
+}
+
+// fastRun sends every case through a fresh server built with the lean
+// client on or off and returns, per case, what the backend received and
+// what the client received.
+func fastRun(t *testing.T, fast bool, balanced bool) (backendGot, clientGot []string, pooled int) {
+	old := fastClientEnabled
+	fastClientEnabled = fast
+	defer func() { fastClientEnabled = old }()
+	be := newScriptBackend(t)
+	url := "http://" + be.ln.Addr().String()
+	vh := vhostCfg("front.test")
+	if balanced {
+		m := worker(url)
+		m.Params.Route = "r1"
+		bc := balancerCfg("balancer://c", m)
+		bc.StickyCookie = "ROUTEID"
+		addBalancer(vh, bc)
+		vh.ProxyPass = []*model.ProxyPassRule{pass("/app", "balancer://c/app")}
+		vh.Dir.Reverse = []model.ReverseRule{{Path: "/app", URL: "balancer://c/app"}}
+	} else {
+		vh.ProxyPass = []*model.ProxyPassRule{pass("/app", url+"/app")}
+		vh.Dir.Reverse = []model.ReverseRule{{Path: "/app", URL: url + "/app"}}
+	}
+	s, base := start(t, config(vh), Options{ServerHeader: "balancerd"})
+	norm := strings.NewReplacer(url, "${BACKEND}", be.ln.Addr().String(), "${BACKEND_ADDR}")
+	for _, c := range fastCases {
+		be.set(strings.ReplaceAll(c.resp, "${BACKEND}", url), c.closeAfter)
+		raw := c.req
+		if !strings.Contains(raw, "\r\n\r\n") {
+			raw += "Connection: close\r\n\r\n"
+		} else {
+			raw = strings.Replace(raw, "\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1)
+		}
+		got := exchangeRaw(t, base, raw)
+		if c.closeAfter {
+			// Let the proxy see the backend's close before the next case,
+			// as a backend's keep-alive timeout would.
+			time.Sleep(20 * time.Millisecond)
+		}
+		backendGot = append(backendGot, norm.Replace(strings.Join(be.received(), "----\n")))
+		clientGot = append(clientGot, dateLine.ReplaceAllString(got, "Date: -\r\n"))
+	}
+	for _, w := range s.snap.Load().byKey {
+		if w.fast != nil {
+			w.fast.mu.Lock()
+			pooled += len(w.fast.idle)
+			w.fast.mu.Unlock()
+		}
+	}
+	return backendGot, clientGot, pooled
+}
+
+// TestFastClientDifferential: the lean client and http.Transport give the
+// backend the same request bytes and the client the same response bytes,
+// for a worker and for a balancer member.
+func TestFastClientDifferential(t *testing.T) {
+	for _, balanced := range []bool{false, true} {
+		name := "worker"
+		if balanced {
+			name = "balancer"
+		}
+		t.Run(name, func(t *testing.T) {
+			fb, fc, pooled := fastRun(t, true, balanced)
+			tb, tc, _ := fastRun(t, false, balanced)
+			if pooled == 0 {
+				t.Errorf("lean client pooled no connection: the fast path was not used")
+			}
+			for i, c := range fastCases {
+				if fb[i] != tb[i] {
+					t.Errorf("%s: backend received\nlean:      %q\nTransport: %q", c.name, fb[i], tb[i])
+				}
+				if fc[i] != tc[i] {
+					t.Errorf("%s: client received\nlean:      %q\nTransport: %q", c.name, fc[i], tc[i])
+				}
+			}
+			// Sanity: the cases do what they say.
+			for i, c := range fastCases {
+				if strings.HasPrefix(c.name, "request after") && !strings.Contains(fc[i], "\r\n\r\nafter") {
+					t.Errorf("%s: client got %q", c.name, fc[i])
+				}
+				if c.name == "plain" && !strings.HasSuffix(fc[i], "hello") {
+					t.Errorf("%s: client got %q", c.name, fc[i])
+				}
+			}
+		})
+	}
+}
