@@ -104,6 +104,11 @@ func applyProxyErrorOverride(b *Builder, d *parser.Directive) error {
 		}
 		codes = append(codes, c)
 	}
+	if b.Ctx&CtxDirs != 0 {
+		// Per-directory (mod_proxy's dir config): only this section.
+		b.Dir.ErrorOverride = &model.ErrorOverride{On: on, Codes: codes, Source: source(d)}
+		return nil
+	}
 	b.Server.Proxy.ErrorOverride = on
 	b.Server.Proxy.ErrorOverrideCodes = codes
 	b.markSet("ProxyErrorOverride")

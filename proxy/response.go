@@ -75,8 +75,8 @@ func (s *Server) modifyResponse(res *http.Response) error {
 			}
 		}
 	}
-	if p := &rt.vh.srv.Proxy; p.ErrorOverride && res.StatusCode >= 400 &&
-		(len(p.ErrorOverrideCodes) == 0 || slices.Contains(p.ErrorOverrideCodes, res.StatusCode)) {
+	if on, codes := rt.errorOverride(); on && res.StatusCode >= 400 &&
+		(len(codes) == 0 || slices.Contains(codes, res.StatusCode)) {
 		return &overrideError{res.StatusCode}
 	}
 	s.finishHeaders(h, rt, ex.in, res.StatusCode, true)

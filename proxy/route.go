@@ -39,6 +39,7 @@ type route struct {
 	dirs     []*model.DirConfig
 	sections []*model.Section
 	filePath string
+	slashes  string // AllowEncodedSlashes of the vhost (slashes.go)
 
 	env     map[string]string
 	cookies []string
@@ -86,7 +87,8 @@ func (s *Server) decide(sn *snapshot, r *http.Request, ex *Explanation) route {
 	if ep == "" {
 		ep = "/" // "GET http://host HTTP/1.1"
 	}
-	uri, st := cleanURI(ep)
+	rt.slashes = encodedSlashes(sn.main.srv, srv)
+	uri, st := cleanURIMode(ep, rt.slashes)
 	if st != 0 {
 		rt.status = st
 		rt.reason = "request path rejected by the core (bad escape, %2F or %00, or .. above the root)"
@@ -310,15 +312,16 @@ func (s *Server) tryRule(rule *model.ProxyPassRule, rt *route, raw string, ex *E
 		}
 		rt.target = found
 	} else {
-		rt.target = canonURL(found, rt.rawQuery)
+		rt.target = canonURLMode(found, rt.rawQuery, rt.slashes == slashesNoDecode)
 	}
 	ex.tried(rule, true, "matches: "+rt.target)
 	return true
 }
 
-// canonURL canonicalises the path of URL u (scheme://host/path) and
+// canonURLMode canonicalises the path of URL u (scheme://host/path) and
 // appends the query (proxy_http_canon / proxy_balancer_canon).
-func canonURL(u, rawQuery string) string {
+// keep2F keeps the "%2F" of AllowEncodedSlashes NoDecode (canonPathMode).
+func canonURLMode(u, rawQuery string, keep2F bool) string {
 	i := strings.Index(u, "://")
 	if i < 0 {
 		return u
@@ -328,7 +331,7 @@ func canonURL(u, rawQuery string) string {
 	if j := strings.IndexByte(rest, '/'); j >= 0 {
 		host, p = rest[:j], rest[j+1:]
 	}
-	out := u[:i+3] + host + "/" + canonPath(p)
+	out := u[:i+3] + host + "/" + canonPathMode(p, keep2F)
 	if rawQuery != "" {
 		out += "?" + rawQuery
 	}

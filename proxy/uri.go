@@ -10,7 +10,12 @@ import (
 // is a 400), runs of slashes merged (MergeSlashes On), then fully decoded.
 // An encoded slash (%2F, AllowEncodedSlashes Off) or NUL is a 404, a bad
 // escape a 400 — the statuses Apache's core returns before any module runs.
-func cleanURI(raw string) (string, int) {
+func cleanURI(raw string) (string, int) { return cleanURIMode(raw, slashesOff) }
+
+// cleanURIMode is cleanURI under AllowEncodedSlashes mode: with On an
+// encoded slash is decoded and the path normalised again; with NoDecode
+// it stays "%2F" in r->uri.
+func cleanURIMode(raw, mode string) (string, int) {
 	if raw == "" || raw[0] != '/' {
 		return "", http.StatusBadRequest
 	}
@@ -45,16 +50,33 @@ func cleanURI(raw string) (string, int) {
 		return p, 0
 	}
 	out := make([]byte, 0, len(p))
+	slash := false
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if c == '%' {
 			c = unhex(p[i+1])<<4 | unhex(p[i+2])
-			if c == '/' || c == 0 {
+			switch {
+			case c == 0, c == '/' && mode == slashesOff:
 				return "", http.StatusNotFound
+			case c == '/' && mode == slashesNoDecode:
+				out = append(out, p[i:i+3]...)
+				i += 2
+				continue
+			case c == '/':
+				slash = true
 			}
 			i += 2
 		}
 		out = append(out, c)
+	}
+	if slash {
+		// Decoded slashes may form new "//", "/./" or "/../" segments.
+		// Above the root is a 404 (observed on Apache 2.4.67).
+		q, ok := normalizePath(string(out))
+		if !ok {
+			return "", http.StatusNotFound
+		}
+		return q, 0
 	}
 	return string(out), 0
 }
@@ -133,7 +155,11 @@ const pathAllowed = "~$-_.+!*'(),;:@&=/"
 // canonPath re-encodes a decoded path the way mod_proxy's canonicaliser
 // does for a reverse-proxied URL: everything but letters, digits and
 // pathAllowed becomes %XX (uppercase hex).
-func canonPath(p string) string {
+func canonPath(p string) string { return canonPathMode(p, false) }
+
+// canonPathMode is canonPath; keep2F keeps "%2F" as it is (the encoded
+// slashes AllowEncodedSlashes NoDecode left in r->uri).
+func canonPathMode(p string, keep2F bool) string {
 	n := 0
 	for i := 0; i < len(p); i++ {
 		if c := p[i]; !isAlnum(c) && strings.IndexByte(pathAllowed, c) < 0 {
@@ -149,6 +175,11 @@ func canonPath(p string) string {
 		c := p[i]
 		if isAlnum(c) || strings.IndexByte(pathAllowed, c) >= 0 {
 			out = append(out, c)
+			continue
+		}
+		if keep2F && c == '%' && i+2 < len(p) && p[i+1] == '2' && (p[i+2] == 'F' || p[i+2] == 'f') {
+			out = append(out, p[i:i+3]...)
+			i += 2
 			continue
 		}
 		out = append(out, '%', hexd[c>>4], hexd[c&15])

@@ -64,6 +64,9 @@ type Server struct {
 	ServerPort   int         // from "ServerName host:port", 0 if absent
 	ServerAlias  []string    // lowercase; may contain * and ? wildcards
 	DocumentRoot string
+	// AllowEncodedSlashes is "off", "on" or "nodecode" as written; "" =
+	// not written (inherited from the main server; Apache's default Off).
+	AllowEncodedSlashes string
 
 	Proxy ProxySettings
 
@@ -308,6 +311,9 @@ type DirConfig struct {
 	AllowOverride []string
 	// AllowOverrideSet records whether AllowOverride was written here.
 	AllowOverrideSet bool
+	// ErrorOverride is ProxyErrorOverride written in this section; nil =
+	// inherit (the enclosing section's, else Server.Proxy's).
+	ErrorOverride *ErrorOverride
 	// ErrorDocuments maps a status code to the document or text.
 	ErrorDocuments map[int]string
 	// Files are <Files>/<FilesMatch> sections nested in this section.
