@@ -25,6 +25,7 @@ var errorMessages = map[int]string{
 	503: "<p>The server is temporarily unable to service your\nrequest due to maintenance downtime or capacity\nproblems. Please try again later.</p>\n",
 	504: "<p>The gateway did not receive a timely response\nfrom the upstream server or application.</p>\n",
 	414: "<p>The requested URL's length exceeds the capacity\nlimit for this server.<br />\n</p>\n",
+	416: "<p>None of the range-specifier values in the Range\nrequest-header field overlap the current extent\nof the selected resource.</p>\n",
 	410: "<p>The requested resource is no longer available on this server and there is no forwarding address.\nPlease remove all references to this resource.</p>\n",
 }
 

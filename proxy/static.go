@@ -151,7 +151,12 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request, sn *snapsho
 	} else {
 		h["Content-Type"] = nil // no sniffing: Apache sends no type
 	}
-	h.Set("ETag", fileETag(fi, time.Now()))
+	now := time.Now()
+	if ims, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && ims.After(now) {
+		// Apache ignores a date later than the request (ap_meets_conditions).
+		r.Header.Del("If-Modified-Since")
+	}
+	h.Set("ETag", fileETag(fi, now))
 	s.finishHeaders(h, rt, r, http.StatusOK, false)
 	http.ServeContent(&staticWriter{ResponseWriter: w, s: s, r: r, rt: rt}, r, "", fi.ModTime(), f)
 	return true

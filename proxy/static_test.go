@@ -154,6 +154,11 @@ func TestStaticConditional(t *testing.T) {
 			t.Errorf("%s: %d, want 304", h[0], res.StatusCode)
 		}
 	}
+	// A date after the request is ignored (Apache's ap_meets_conditions).
+	res = get(t, nil, "GET", base+"/data.json", "front.test", "If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT")
+	if body := drain(res); res.StatusCode != 200 || body != `{"a":1}` {
+		t.Errorf("future If-Modified-Since: %d %q, want 200 and the file", res.StatusCode, body)
+	}
 	res = get(t, nil, "GET", base+"/data.json", "front.test", "If-Match", `"nope"`)
 	if body := drain(res); res.StatusCode != http.StatusPreconditionFailed || body != "" {
 		t.Errorf("If-Match: %d %q, want 412 and no body", res.StatusCode, body)
