@@ -49,8 +49,7 @@ import (
 //
 // TARGET, header values and rule headers may use ${VAR} placeholders: FRONT,
 // FRONT_PORT, FRONT2, FRONT2_PORT, SCENARIO_DIR and, per backend NAME,
-// ${NAME} ("127.0.0.1:port")
-// and ${NAME_PORT} (NAME upper-cased).
+// ${NAME} ("127.0.0.1:port") and ${NAME_PORT} (NAME upper-cased).
 type Script struct {
 	Feature             string
 	Backends            []*BackendSpec
