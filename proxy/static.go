@@ -267,9 +267,14 @@ type staticWriter struct {
 }
 
 func (sw *staticWriter) WriteHeader(code int) {
+	h := sw.Header()
+	if v, ok := h["Etag"]; ok {
+		// ServeContent reads the canonical key; Apache spells it ETag.
+		delete(h, "Etag")
+		h["ETag"] = v
+	}
 	if code == http.StatusRequestedRangeNotSatisfiable {
 		sw.swallow = true
-		h := sw.Header()
 		h.Del("Content-Range")
 		h.Del("X-Content-Type-Options")
 		sw.s.staticError(sw.ResponseWriter, sw.r, sw.rt, code)

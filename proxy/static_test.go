@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -231,5 +232,20 @@ func TestMIMEType(t *testing.T) {
 		if got := mimeType(name); got != want {
 			t.Errorf("mimeType(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+// TestStaticETagSpelling: the header goes out as Apache spells it
+// ("ETag"), not Go's canonical "Etag".
+func TestStaticETagSpelling(t *testing.T) {
+	base := staticServer(t, staticRoot(t))
+	c := dialRaw(t, base)
+	if _, err := c.Write([]byte("HEAD /data.json HTTP/1.1\r\nHost: front.test\r\nConnection: close\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	raw, _ := io.ReadAll(c)
+	if !strings.Contains(string(raw), "\r\nETag: ") {
+		t.Fatalf("no ETag header in %q", raw)
 	}
 }
