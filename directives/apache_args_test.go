@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/balancerd/balancerd/directives/apachetest"
 	"github.com/balancerd/balancerd/parser"
 )
 
@@ -18,7 +19,7 @@ func TestArgCountsAgreeWithApache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs apache2 -t hundreds of times; skipped with -short")
 	}
-	bin := apache2Binary(t)
+	bin := apachetest.Binary(t)
 	full := os.Getenv("BALANCERD_APACHE_FULL") == "1"
 	for _, s := range Specs() {
 		if s.Section || s.Shape == ShapeRaw || readPhase[strings.ToLower(s.Name)] ||

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/balancerd/balancerd/directives/apachetest"
 	"github.com/balancerd/balancerd/parser"
 )
 
@@ -52,7 +53,7 @@ func TestContextsAgreeWithApache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs apache2 -t hundreds of times; skipped with -short")
 	}
-	bin := apache2Binary(t)
+	bin := apachetest.Binary(t)
 	full := os.Getenv("BALANCERD_APACHE_FULL") == "1"
 	for _, s := range Specs() {
 		if readPhase[strings.ToLower(s.Name)] || s.Module == "mpm_prefork_module" || s.Module == "mpm_worker_module" {

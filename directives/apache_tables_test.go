@@ -9,24 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// apache2Binary finds Debian's apache2, or skips (fails with
-// BALANCERD_REQUIRE_APACHE=1).
-func apache2Binary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("apache2"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/apache2"); err == nil {
-		return "/usr/sbin/apache2"
-	}
-	if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
-		t.Fatal("apache2 not found and BALANCERD_REQUIRE_APACHE=1")
-	}
-	t.Skip("apache2 not installed")
-	return ""
-}
+	"github.com/balancerd/balancerd/directives/apachetest"
+)
 
 // notApacheText are table cases whose message is balancerd's own (a
 // deliberate deviation or an addition), not Apache's.
@@ -86,7 +71,7 @@ func TestTablesAgreeWithApache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs apache2 -t hundreds of times; skipped with -short")
 	}
-	bin := apache2Binary(t)
+	bin := apachetest.Binary(t)
 	var all []diagCase
 	all = append(all, walkErrorCases...)
 	all = append(all, coreErrorCases...)
@@ -148,7 +133,7 @@ func TestWarningsAgreeWithApache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs apache2 -t hundreds of times; skipped with -short")
 	}
-	bin := apache2Binary(t)
+	bin := apachetest.Binary(t)
 	var all []diagCase
 	all = append(all, coreWarningCases...)
 	all = append(all, proxyWarningCases...)

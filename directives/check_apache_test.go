@@ -3,15 +3,14 @@ package directives
 import (
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/balancerd/balancerd/directives/apachetest"
 )
 
 // TestLintClaimsApache checks what some lint findings claim about Apache's
@@ -21,7 +20,7 @@ import (
 // plaintext password really never logs in. Status 0 means "anything but
 // the manager page" (the backends do not exist in the sandbox).
 func TestLintClaimsApache(t *testing.T) {
-	bin := apacheBinary(t)
+	bin := apachetest.Binary(t)
 	tests := []struct {
 		dir, path string
 		status    int
@@ -74,7 +73,7 @@ func apacheStatus(t *testing.T, bin, caseDir, path, user, pw string) int {
 	t.Helper()
 	tmp := t.TempDir()
 	root := filepath.Join(tmp, "root")
-	port := freePort(t)
+	port := apachetest.FreePort(t)
 	err := filepath.WalkDir(caseDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -96,47 +95,17 @@ func apacheStatus(t *testing.T, bin, caseDir, path, user, pw string) int {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "ServerRoot %q\nPidFile %q\nErrorLog %q\nLogLevel warn\nMutex file:%s default\nServerName localhost\nListen 127.0.0.1:%d\nTypesConfig /dev/null\n",
-		root, filepath.Join(tmp, "pid"), filepath.Join(tmp, "error.log"), tmp, port)
-	for _, m := range corpusModules {
-		so := filepath.Join("/usr/lib/apache2/modules", "mod_"+m+".so")
-		if _, err := os.Stat(so); err == nil {
-			fmt.Fprintf(&b, "LoadModule %s_module %s\n", m, so)
-		}
-	}
+	b.WriteString(apachetest.Sandbox(root, tmp))
+	fmt.Fprintf(&b, "LogLevel warn\nServerName localhost\nListen 127.0.0.1:%d\nTypesConfig /dev/null\n", port)
+	b.WriteString(apachetest.LoadModules(corpusModules...))
 	fmt.Fprintf(&b, "Include %q\n", filepath.Join(root, "lb.conf"))
 	mainConf := filepath.Join(tmp, "main.conf")
 	if err := os.WriteFile(mainConf, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-X", "-f", mainConf)
-	out, _ := os.Create(filepath.Join(tmp, "stderr"))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	}()
+	apachetest.Serve(t, bin, mainConf, fmt.Sprintf("127.0.0.1:%d", port), filepath.Join(tmp, "error.log"), "-X")
 	client := &http.Client{Timeout: 5 * time.Second}
 	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, path)
-	// Wait for Apache to listen: bounded polling of the socket, the only
-	// readiness signal an external process gives.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-		if err == nil {
-			conn.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(tmp, "stderr"))
-			elog, _ := os.ReadFile(filepath.Join(tmp, "error.log"))
-			t.Fatalf("Apache did not start: %s\n%s", log, elog)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -151,14 +120,4 @@ func apacheStatus(t *testing.T, bin, caseDir, path, user, pw string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

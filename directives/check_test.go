@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/balancerd/balancerd/directives/apachetest"
 	"github.com/balancerd/balancerd/parser"
 )
 
@@ -163,23 +164,6 @@ func TestCheckCorpus(t *testing.T) {
 	}
 }
 
-// apacheBinary finds apache2, skipping (or failing under
-// BALANCERD_REQUIRE_APACHE=1) when it is absent.
-func apacheBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("apache2"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/apache2"); err == nil {
-		return "/usr/sbin/apache2"
-	}
-	if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
-		t.Fatal("apache2 not found but BALANCERD_REQUIRE_APACHE=1")
-	}
-	t.Skip("apache2 not installed: skipping the comparison with real Apache")
-	return ""
-}
-
 // corpusModules are loaded by the wrapper config so that every directive
 // the corpus uses is known to Apache.
 var corpusModules = []string{
@@ -197,14 +181,9 @@ func apacheVerdict(t *testing.T, bin string, c corpusCase) (text string, rejects
 	t.Helper()
 	tmp := t.TempDir()
 	var b strings.Builder
-	fmt.Fprintf(&b, "ServerRoot %q\nPidFile %q\nErrorLog %q\nMutex file:%s default\nServerName localhost\n",
-		c.dir, filepath.Join(tmp, "pid"), filepath.Join(tmp, "error.log"), tmp)
-	for _, m := range corpusModules {
-		so := filepath.Join("/usr/lib/apache2/modules", "mod_"+m+".so")
-		if _, err := os.Stat(so); err == nil {
-			fmt.Fprintf(&b, "LoadModule %s_module %s\n", m, so)
-		}
-	}
+	b.WriteString(apachetest.Sandbox(c.dir, tmp))
+	b.WriteString("ServerName localhost\n")
+	b.WriteString(apachetest.LoadModules(corpusModules...))
 	fmt.Fprintf(&b, "Include %q\n", c.lb)
 	mainConf := filepath.Join(tmp, "main.conf")
 	if err := os.WriteFile(mainConf, []byte(b.String()), 0o644); err != nil {
@@ -229,7 +208,7 @@ func apacheVerdict(t *testing.T, bin string, c corpusCase) (text string, rejects
 }
 
 func TestCheckCorpusApache(t *testing.T) {
-	bin := apacheBinary(t)
+	bin := apachetest.Binary(t)
 	base, _ := filepath.Abs(corpusDir)
 	for _, c := range corpusCases(t) {
 		t.Run(c.name, func(t *testing.T) {
@@ -335,7 +314,7 @@ func TestCheckRealConfigs(t *testing.T) {
 func TestCheckDebianStock(t *testing.T) {
 	env, err := parser.ParseEnvvars("/etc/apache2/envvars")
 	if err != nil {
-		if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
+		if apachetest.Required() {
 			t.Fatal(err)
 		}
 		t.Skip("no Debian apache2 configuration: ", err)

@@ -2,15 +2,14 @@ package directives
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/balancerd/balancerd/directives/apachetest"
 )
 
 const seedHTAccessFile = "../testdata/auth/seed-htaccess/.htaccess"
@@ -124,7 +123,7 @@ func TestHTAccessLoaderReloads(t *testing.T) {
 // checks that balancerd fails (500) exactly where Apache does, with
 // Apache's error-log text.
 func TestHTAccessAgainstApache(t *testing.T) {
-	bin := apacheBinary(t)
+	bin := apachetest.Binary(t)
 	root := t.TempDir()
 	cases := []struct {
 		name, content string
@@ -155,67 +154,16 @@ func TestHTAccessAgainstApache(t *testing.T) {
 			fmt.Fprintf(&dirs, "<Directory %s>\nAllowOverride %s\n</Directory>\n", d, c.allow)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	addr := apachetest.FreeAddr(t)
+	conf := apachetest.Sandbox(root, root) + "Listen " + addr + "\n" +
+		apachetest.LoadModules("mpm_event", "authz_core", "authz_user", "authn_core", "authn_file", "auth_basic", "access_compat", "rewrite", "proxy") +
+		"ServerName 127.0.0.1\nDocumentRoot " + root + "/www\n" + dirs.String()
+	confPath := filepath.Join(root, "apache2.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	mods := "/usr/lib/apache2/modules"
-	conf := fmt.Sprintf(`ServerRoot %[1]s
-PidFile %[1]s/pid
-ErrorLog %[1]s/error.log
-Mutex file:%[1]s
-Listen %[2]s
-LoadModule mpm_event_module %[3]s/mod_mpm_event.so
-LoadModule authz_core_module %[3]s/mod_authz_core.so
-LoadModule authz_user_module %[3]s/mod_authz_user.so
-LoadModule authn_core_module %[3]s/mod_authn_core.so
-LoadModule authn_file_module %[3]s/mod_authn_file.so
-LoadModule auth_basic_module %[3]s/mod_auth_basic.so
-LoadModule access_compat_module %[3]s/mod_access_compat.so
-LoadModule rewrite_module %[3]s/mod_rewrite.so
-LoadModule proxy_module %[3]s/mod_proxy.so
-ServerName 127.0.0.1
-DocumentRoot %[1]s/www
-%[4]s`, root, addr, mods, dirs.String())
-	if err := os.WriteFile(filepath.Join(root, "apache2.conf"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-f", filepath.Join(root, "apache2.conf"), "-DFOREGROUND")
-	if out, err := exec.Command(bin, "-t", "-f", filepath.Join(root, "apache2.conf")).CombinedOutput(); err != nil {
-		t.Fatalf("apache2 -t: %v\n%s", err, out)
-	}
-	// Its own process group, so that the cleanup reaches the workers
-	// too (killing only the parent would orphan them).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
+	apachetest.Serve(t, bin, confPath, addr, filepath.Join(root, "error.log"))
 	client := &http.Client{Timeout: 5 * time.Second}
-	var up bool
-	for i := 0; i < 100 && !up; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			up = true
-		} else {
-			time.Sleep(50 * time.Millisecond) // waiting for an external process, not a state change of ours
-		}
-	}
-	if !up {
-		t.Fatal("apache2 did not start")
-	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			resp, err := client.Get("http://" + addr + "/" + c.name + "/index.html")

@@ -8,24 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// apacheBinary finds apache2, skipping the test when it is absent (or
-// failing when BALANCERD_REQUIRE_APACHE=1).
-func apacheBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("apache2"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/apache2"); err == nil {
-		return "/usr/sbin/apache2"
-	}
-	if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
-		t.Fatal("apache2 not found but BALANCERD_REQUIRE_APACHE=1")
-	}
-	t.Skip("apache2 not installed; differential test skipped")
-	return ""
-}
+	"github.com/balancerd/balancerd/directives/apachetest"
+)
 
 // Modules compiled into Debian's apache2 (apache2 -l) plus the MPM the
 // wrapper loads: what <IfModule> sees in the differential runs.
@@ -105,7 +90,7 @@ func runApache(t *testing.T, bin, dir, body string) apacheVerdict {
 // conditions the same way (a body that Apache reads contains an "Error
 // ACTIVE" directive, which Apache reports when it processes it).
 func TestApacheDifferential(t *testing.T) {
-	bin := apacheBinary(t)
+	bin := apachetest.Binary(t)
 	cases := []struct {
 		name  string
 		body  string

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/balancerd/balancerd/directives/apachetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/parser")
@@ -87,7 +89,7 @@ func TestSeedPublishedConfig(t *testing.T) {
 // TestApacheSeed checks the published seed config against real Apache: the
 // same four open sections.
 func TestApacheSeed(t *testing.T) {
-	bin := apacheBinary(t)
+	bin := apachetest.Binary(t)
 	src, err := os.ReadFile("../testdata/parser/seed-lb-published.conf")
 	if err != nil {
 		t.Fatal(err)

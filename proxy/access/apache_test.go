@@ -7,37 +7,19 @@ package access_test
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/balancerd/balancerd/directives"
+	"github.com/balancerd/balancerd/directives/apachetest"
 	"github.com/balancerd/balancerd/directives/model"
 	"github.com/balancerd/balancerd/proxy/access"
 )
-
-func apacheBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("apache2"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/apache2"); err == nil {
-		return "/usr/sbin/apache2"
-	}
-	if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
-		t.Fatal("apache2 not found and BALANCERD_REQUIRE_APACHE=1")
-	}
-	t.Skip("apache2 not installed")
-	return ""
-}
 
 const locations = `
 <Location /a>
@@ -212,7 +194,7 @@ Require not expr "%{REQUEST_METHOD} == 'POST'"
 `
 
 func TestAccessAgainstApache(t *testing.T) {
-	bin := apacheBinary(t)
+	bin := apachetest.Binary(t)
 	root := t.TempDir()
 	passwd, _ := filepath.Abs("../../testdata/auth/htpasswd")
 	groups, _ := filepath.Abs("../../testdata/auth/groups")
@@ -220,55 +202,15 @@ func TestAccessAgainstApache(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, "www"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	var mods strings.Builder
-	for _, m := range []string{"mpm_event", "authz_core", "authz_host", "authz_user", "authz_groupfile", "authn_core", "authn_file", "auth_basic", "access_compat"} {
-		fmt.Fprintf(&mods, "LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n", m, m)
-	}
-	conf := fmt.Sprintf("ServerRoot %[1]s\nPidFile %[1]s/pid\nErrorLog %[1]s/error.log\nMutex file:%[1]s\nListen %[2]s\n%[3]sServerName 127.0.0.1\nDocumentRoot %[1]s/www\n%[4]s",
-		root, addr, mods.String(), locs)
+	addr := apachetest.FreeAddr(t)
+	conf := apachetest.Sandbox(root, root) + "Listen " + addr + "\n" +
+		apachetest.LoadModules("mpm_event", "authz_core", "authz_host", "authz_user", "authz_groupfile", "authn_core", "authn_file", "auth_basic", "access_compat") +
+		"ServerName 127.0.0.1\nDocumentRoot " + root + "/www\n" + locs
 	confPath := filepath.Join(root, "apache2.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(bin, "-t", "-f", confPath).CombinedOutput(); err != nil {
-		t.Fatalf("apache2 -t: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-f", confPath, "-DFOREGROUND")
-	// Its own process group, so that the cleanup reaches the workers
-	// too (killing only the parent would orphan them).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
-	up := false
-	for i := 0; i < 100 && !up; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			up = true
-		} else {
-			time.Sleep(50 * time.Millisecond) // waiting for the external apache2 process
-		}
-	}
-	if !up {
-		t.Fatal("apache2 did not start")
-	}
+	apachetest.Serve(t, bin, confPath, addr, filepath.Join(root, "error.log"))
 
 	cfg, _, diags := directives.LoadBytes("locations.conf", []byte(locs), directives.LoadOptions{ServerRoot: root})
 	if diags.HasErrors() {

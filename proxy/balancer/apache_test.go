@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/balancerd/balancerd/directives/apachetest"
 	"github.com/balancerd/balancerd/directives/model"
 )
 
@@ -101,28 +100,6 @@ var apScenarios = []apScenario{
 		cat(reqs(2, apRequest{cookie: "ROUTEID=.n1"}), reqs(2, apRequest{}))},
 }
 
-func findApache(t *testing.T) string {
-	for _, p := range []string{"apache2", "/usr/sbin/apache2"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
-		t.Fatal("BALANCERD_REQUIRE_APACHE=1 but apache2 is not in PATH or /usr/sbin")
-	}
-	t.Skip("apache2 not installed (looked in PATH and /usr/sbin); set BALANCERD_REQUIRE_APACHE=1 to make this a failure")
-	return ""
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // deadPort returns a port on 127.0.0.1 that refuses connections for the
 // rest of the test: a socket is bound to it but never listens, so no other
 // server (another scenario's backend) can take the port.
@@ -170,9 +147,8 @@ func TestAgainstApache(t *testing.T) {
 // compareWithApache starts one apache2 with a balancer per scenario and
 // runs every scenario's requests through it and through Pick.
 func compareWithApache(t *testing.T, scenarios []apScenario) {
-	bin := findApache(t)
+	bin := apachetest.Binary(t)
 	dir := t.TempDir()
-	mods := "/usr/lib/apache2/modules/"
 
 	// One backend per live member (its body is the member URL); dead
 	// members get a port that refuses connections.
@@ -192,25 +168,20 @@ func compareWithApache(t *testing.T, scenarios []apScenario) {
 		}
 	}
 	// The front port is chosen after the backends exist, so none of them
-	// can take it between freePort and Apache's bind.
-	front := freePort(t)
+	// can take it between FreePort and Apache's bind.
+	front := apachetest.FreePort(t)
 	var conf strings.Builder
-	fmt.Fprintf(&conf, `ServerRoot %[1]s
-PidFile %[1]s/httpd.pid
-ErrorLog %[1]s/error.log
-LogLevel warn
-Mutex file:%[1]s default
-Listen 127.0.0.1:%[2]d
+	conf.WriteString(apachetest.Sandbox(dir, dir))
+	fmt.Fprintf(&conf, `LogLevel warn
+Listen 127.0.0.1:%d
 ServerName 127.0.0.1
 StartServers 1
 ServerLimit 1
 ThreadsPerChild 8
 MaxRequestWorkers 8
-`, dir, front)
-	for _, m := range []string{"mpm_event", "authz_core", "headers", "proxy", "proxy_http", "proxy_balancer", "slotmem_shm",
-		"lbmethod_byrequests", "lbmethod_bybusyness", "lbmethod_bytraffic"} {
-		fmt.Fprintf(&conf, "LoadModule %s_module %smod_%s.so\n", m, mods, m)
-	}
+`, front)
+	conf.WriteString(apachetest.LoadModules("mpm_event", "authz_core", "headers", "proxy", "proxy_http", "proxy_balancer", "slotmem_shm",
+		"lbmethod_byrequests", "lbmethod_bybusyness", "lbmethod_bytraffic"))
 	fmt.Fprintf(&conf, "Header always set %s %q\n", envHeader, envFormat)
 	for i, sc := range scenarios {
 		fmt.Fprintf(&conf, "<Proxy balancer://s%d>\n", i)
@@ -238,31 +209,8 @@ MaxRequestWorkers 8
 	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-f", confPath, "-DFOREGROUND")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		_ = cmd.Wait()
-	}()
 	addr := "127.0.0.1:" + strconv.Itoa(front)
-	ready := false
-	for i := 0; i < 100 && !ready; i++ { // Apache readiness: at most 10 s
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			ready = true
-		} else {
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	if !ready {
-		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-		t.Fatalf("apache2 did not start: %s\n%s", stderr.String(), log)
-	}
+	apachetest.Serve(t, bin, confPath, addr, filepath.Join(dir, "error.log"))
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 20 * time.Second}
 
 	for i, sc := range scenarios {

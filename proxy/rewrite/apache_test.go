@@ -4,36 +4,18 @@ package rewrite_test
 // Apache 2.4 and run by package rewrite from the same configuration text.
 
 import (
-	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/balancerd/balancerd/directives"
+	"github.com/balancerd/balancerd/directives/apachetest"
 	"github.com/balancerd/balancerd/proxy/rewrite"
 )
-
-func apacheBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("apache2"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/apache2"); err == nil {
-		return "/usr/sbin/apache2"
-	}
-	if os.Getenv("BALANCERD_REQUIRE_APACHE") == "1" {
-		t.Fatal("apache2 not found and BALANCERD_REQUIRE_APACHE=1")
-	}
-	t.Skip("apache2 not installed")
-	return ""
-}
 
 const rules = `RewriteEngine On
 RewriteRule ^/c1$ - [CO=BALANCEID:balancer.http1:.example.com]
@@ -100,66 +82,20 @@ Header always set X-Env "%{NOPE}e|%{SSL_PROTOCOL}s"
 `
 
 func TestRewriteAgainstApache(t *testing.T) {
-	bin := apacheBinary(t)
+	bin := apachetest.Binary(t)
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, "www"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	conf := fmt.Sprintf(`ServerRoot %[1]s
-PidFile %[1]s/pid
-ErrorLog %[1]s/error.log
-Mutex file:%[1]s
-Listen %[2]s
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
-LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so
-ServerName 127.0.0.1
-DocumentRoot %[1]s/www
-%[3]s`, root, addr, rules)
+	addr := apachetest.FreeAddr(t)
+	conf := apachetest.Sandbox(root, root) + "Listen " + addr + "\n" +
+		apachetest.LoadModules("mpm_event", "authz_core", "rewrite", "headers") +
+		"ServerName 127.0.0.1\nDocumentRoot " + root + "/www\n" + rules
 	confPath := filepath.Join(root, "apache2.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(bin, "-t", "-f", confPath).CombinedOutput(); err != nil {
-		t.Fatalf("apache2 -t: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-f", confPath, "-DFOREGROUND")
-	// Its own process group, so that the cleanup reaches the workers
-	// too (killing only the parent would orphan them).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
-	up := false
-	for i := 0; i < 100 && !up; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			up = true
-		} else {
-			time.Sleep(50 * time.Millisecond) // waiting for the external apache2 process
-		}
-	}
-	if !up {
-		t.Fatal("apache2 did not start")
-	}
+	apachetest.Serve(t, bin, confPath, addr, filepath.Join(root, "error.log"))
 	cfg, _, diags := directives.LoadBytes("rules.conf", []byte(rules), directives.LoadOptions{ServerRoot: root})
 	if diags.HasErrors() {
 		t.Fatalf("balancerd config: %v", diags)
