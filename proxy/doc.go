@@ -21,7 +21,9 @@
 //     /etc/mime.types and Options FollowSymLinks fixed: those directives,
 //     Alias, AddType and FileETag are not read; directories are never
 //     listed (403 where mod_autoindex would list); ".ht*" files are
-//     always refused; a local-path ErrorDocument is not served.
+//     always refused. A local-path ErrorDocument is served when it is a
+//     DocumentRoot file; one that ProxyPass or a handler would take gets
+//     the built-in page.
 //   - TLS is terminated for addresses whose default server has SSLEngine
 //     on (tls.go), with SNI certificate selection; SSLCipherSuite and
 //     SSLHonorCipherOrder are read but Go's suites apply, TLS 1.0/1.1 only

@@ -168,15 +168,16 @@ func (rt *route) errorDocument(status int) string {
 }
 
 // writeErrorFor sends the error response for status as configured for rt:
-// an ErrorDocument text message or external URL when there is one (a
-// local-path document falls back to the built-in page: balancerd serves no
-// files), else Apache's built-in page.
+// an ErrorDocument text message or external URL when there is one, a
+// local-path document when it is a file served from DocumentRoot
+// (static.go; otherwise the built-in page), else Apache's built-in page.
 func writeErrorFor(w http.ResponseWriter, r *http.Request, rt *route, status int) {
 	doc := ""
 	if rt != nil {
 		doc = rt.errorDocument(status)
 	}
 	switch {
+	case strings.HasPrefix(doc, "/") && rt.serveErrorFile(w, r, status, doc):
 	case doc == "" || strings.HasPrefix(doc, "/"):
 		writeError(w, r, status)
 	case strings.Contains(doc, "://"):

@@ -39,7 +39,10 @@ type route struct {
 	dirs     []*model.DirConfig
 	sections []*model.Section
 	filePath string
-	slashes  string // AllowEncodedSlashes of the vhost (slashes.go)
+	slashes  string // AllowEncodedSlashes of the vhost (dirsettings.go)
+	// s and sn serve local-path ErrorDocuments (static.go).
+	s  *Server
+	sn *snapshot
 
 	env     map[string]string
 	cookies []string
@@ -70,6 +73,7 @@ func localAddr(r *http.Request) string {
 // records every step.
 func (s *Server) decide(sn *snapshot, r *http.Request, ex *Explanation) route {
 	var rt route
+	rt.s, rt.sn = s, sn
 	rt.vh = sn.selectVHost(localAddr(r), r.Host, ex)
 	srv := rt.vh.srv
 

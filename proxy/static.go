@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"errors"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -346,4 +347,83 @@ func mimeType(base string) string {
 		}
 	}
 	return t
+}
+
+// serveErrorFile answers status with a local-path ErrorDocument the way
+// Apache's internal redirect does when the path is a DocumentRoot file:
+// the path is decided afresh as a GET (vhost, rewrite, ProxyPass) and a
+// plain file is sent with the original status — without an access check,
+// as Apache serves error documents even from denied directories. A
+// missing file gives the built-in page with Apache's "Additionally, a 404
+// Not Found error was encountered" paragraph. It reports false — the
+// caller then sends the built-in page — when the path is proxied or
+// handled (Apache would proxy or handle it; balancerd does not).
+func (rt *route) serveErrorFile(w http.ResponseWriter, r *http.Request, status int, doc string) bool {
+	if rt == nil || rt.s == nil || rt.sn == nil {
+		return false
+	}
+	s, sn := rt.s, rt.sn
+	target := doc
+	if i := strings.IndexByte(target, '?'); i >= 0 {
+		target = target[:i]
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return false
+	}
+	r2 := r.Clone(r.Context())
+	r2.Method, r2.URL, r2.RequestURI, r2.Body, r2.ContentLength = http.MethodGet, u, target, http.NoBody, 0
+	r2.TransferEncoding = nil
+	rt2 := s.decide(sn, r2, nil)
+	if rt2.status != 0 || rt2.proxied() || rt2.handler != "" || rt2.filePath == "" {
+		return false
+	}
+	extra := http.StatusNotFound
+	name := strings.TrimSuffix(rt2.filePath, "/")
+	if strings.HasPrefix(path.Base(name), ".ht") {
+		extra = http.StatusForbidden
+	} else if f, err := os.Open(name); err == nil {
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && !strings.HasSuffix(rt2.filePath, "/") {
+			h := w.Header()
+			h["Content-Type"] = nil
+			if sn.hasModule("mime_module") {
+				if m := mimeType(path.Base(name)); m != "" {
+					h.Set("Content-Type", m)
+				}
+			}
+			h["ETag"] = []string{fileETag(fi, time.Now())}
+			h.Set("Last-Modified", fi.ModTime().UTC().Format(http.TimeFormat))
+			h.Set("Accept-Ranges", "bytes")
+			h.Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+			if dropsConnection(status) {
+				h.Set("Connection", "close")
+			}
+			w.WriteHeader(status)
+			if r.Method != http.MethodHead {
+				_, _ = io.CopyN(w, f, fi.Size())
+			}
+			return true
+		}
+	} else if errors.Is(err, fs.ErrPermission) {
+		extra = http.StatusForbidden
+	}
+	body := errorBody(status, r.Method)
+	body = strings.TrimSuffix(body, "</body></html>\n") + "<p>Additionally, a " + strconv.Itoa(extra) + " " + reasonPhrase(extra) +
+		"\nerror was encountered while trying to use an ErrorDocument to handle the request.</p>\n</body></html>\n"
+	if _, ok := apacheReasons[status]; ok {
+		writeWithReason(w, r, status, apacheReasons[status], body)
+		return true
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=iso-8859-1")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if dropsConnection(status) {
+		h.Set("Connection", "close")
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = io.WriteString(w, body)
+	}
+	return true
 }

@@ -249,3 +249,36 @@ func TestStaticETagSpelling(t *testing.T) {
 		t.Fatalf("no ETag header in %q", raw)
 	}
 }
+
+// TestErrorDocumentFile: a local-path ErrorDocument is the DocumentRoot
+// file sent with the error status (the maintenance page of a balancer
+// whose members are down); a missing one adds Apache's "Additionally"
+// paragraph; one that ProxyPass would take falls back to the built-in page.
+func TestErrorDocumentFile(t *testing.T) {
+	root := staticRoot(t)
+	if err := os.WriteFile(filepath.Join(root, "down.html"), []byte("<h1>down</h1>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dead := backend(t, "dead")
+	dead.Close()
+	vh := vhostCfg("front.test")
+	vh.DocumentRoot = root
+	vh.Dir.ErrorDocuments = map[int]string{503: "/down.html", 404: "/nope.html", 403: "/app/err"}
+	vh.ProxyPass = []*model.ProxyPassRule{pass("/down.html", "!"), pass("/dead/", dead.URL+"/"), pass("/app/", backend(t, "app").URL+"/")}
+	cfg := config(vh)
+	cfg.Modules = []string{"mime_module"}
+	_, base := start(t, cfg, Options{})
+
+	res := get(t, nil, "GET", base+"/dead/x", "front.test")
+	if body := drain(res); res.StatusCode != 503 || body != "<h1>down</h1>\n" || res.Header.Get("Content-Type") != "text/html" {
+		t.Errorf("503 with ErrorDocument file: %d %q %q", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	res = get(t, nil, "GET", base+"/missing", "front.test")
+	if body := drain(res); res.StatusCode != 404 || !strings.Contains(body, "<p>Additionally, a 404 Not Found\nerror was encountered while trying to use an ErrorDocument to handle the request.</p>\n</body></html>\n") {
+		t.Errorf("missing ErrorDocument file: %d %q", res.StatusCode, body)
+	}
+	res = get(t, nil, "GET", base+"/.htpasswd", "front.test")
+	if body := drain(res); res.StatusCode != 403 || strings.Contains(body, "Additionally") || !strings.Contains(body, "<h1>Forbidden</h1>") {
+		t.Errorf("proxied ErrorDocument path: %d %q", res.StatusCode, body)
+	}
+}
