@@ -32,7 +32,8 @@ type Explanation struct {
 	// Sections are the per-directory sections that apply.
 	Sections []string `json:"sections,omitempty"`
 
-	// Outcome is "proxy", "handler", "error" or "not found".
+	// Outcome is "proxy", "handler", "file" (DocumentRoot), "error" or
+	// "not found".
 	Outcome string `json:"outcome"`
 	Status  int    `json:"status,omitempty"`
 	Reason  string `json:"reason,omitempty"`
@@ -173,12 +174,15 @@ func (s *Server) explainOutcome(r *http.Request, rt *route, ex *Explanation) {
 		}
 	case rt.handler != "":
 		ex.Outcome, ex.Handler = "handler", rt.handler
+	case rt.filePath != "":
+		ex.Outcome = "file"
+		ex.Status, ex.Reason = s.snap.Load().explainStatic(rt)
 	default:
 		ex.Outcome, ex.Status = "not found", http.StatusNotFound
 		if rt.excluded {
-			ex.Reason = "excluded from proxying; balancerd serves no files"
+			ex.Reason = "excluded from proxying; no DocumentRoot"
 		} else {
-			ex.Reason = "no ProxyPass rule matches; balancerd serves no files"
+			ex.Reason = "no ProxyPass rule matches; no DocumentRoot"
 		}
 	}
 }

@@ -427,3 +427,34 @@ func (rt *route) serveErrorFile(w http.ResponseWriter, r *http.Request, status i
 	}
 	return true
 }
+
+// explainStatic says what serveStatic does with a GET for rt: the status
+// and why, from the same file-system checks.
+func (sn *snapshot) explainStatic(rt *route) (int, string) {
+	name := strings.TrimSuffix(rt.filePath, "/")
+	if strings.HasPrefix(path.Base(name), ".ht") {
+		return http.StatusForbidden, ".ht* files are never served"
+	}
+	fi, err := os.Stat(name)
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return http.StatusForbidden, "DocumentRoot file " + name + " is not readable"
+	case err != nil:
+		return http.StatusNotFound, "no such file under DocumentRoot: " + name
+	case !fi.IsDir() && strings.HasSuffix(rt.filePath, "/"):
+		return http.StatusNotFound, name + " is a file, not a directory (path info is refused)"
+	case !fi.IsDir():
+		return http.StatusOK, "DocumentRoot file " + name
+	case !sn.hasModule("dir_module"):
+		return http.StatusNotFound, name + " is a directory and mod_dir is not loaded"
+	case !strings.HasSuffix(rt.uri, "/"):
+		return http.StatusMovedPermanently, "DirectorySlash: redirect to " + rt.uri + "/"
+	}
+	if ifi, err := os.Stat(path.Join(name, "index.html")); err == nil && ifi.Mode().IsRegular() {
+		return http.StatusOK, "DirectoryIndex " + path.Join(name, "index.html")
+	}
+	if sn.hasModule("autoindex_module") {
+		return http.StatusForbidden, name + " has no index.html and balancerd does not list directories"
+	}
+	return http.StatusNotFound, name + " has no index.html"
+}

@@ -282,3 +282,25 @@ func TestErrorDocumentFile(t *testing.T) {
 		t.Errorf("proxied ErrorDocument path: %d %q", res.StatusCode, body)
 	}
 }
+
+// TestExplainStaticMatchesServing: explain's status for DocumentRoot
+// paths is the status a GET gets.
+func TestExplainStaticMatchesServing(t *testing.T) {
+	root := staticRoot(t)
+	vh := vhostCfg("front.test")
+	vh.DocumentRoot = root
+	cfg := config(vh)
+	cfg.Modules = []string{"autoindex_module", "dir_module", "mime_module"}
+	s, base := start(t, cfg, Options{})
+	for _, p := range []string{"/index.html", "/", "/sub", "/sub/", "/empty/", "/missing", "/index.html/", "/.htpasswd", "/link.txt"} {
+		ex, err := s.ExplainURL("GET", base+p, []string{"Host: front.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := get(t, nil, "GET", base+p, "front.test")
+		drain(res)
+		if ex.Outcome != "file" || ex.Status != res.StatusCode || ex.Reason == "" {
+			t.Errorf("%s: explain %s %d (%s), served %d", p, ex.Outcome, ex.Status, ex.Reason, res.StatusCode)
+		}
+	}
+}
