@@ -161,7 +161,7 @@ func applyRequire(b *Builder, d *parser.Directive) error {
 }
 
 func applyRequireSection(b *Builder, d *parser.Directive) error {
-	kind := strings.ToLower(strings.TrimPrefix(strings.ToLower(d.Name), "require"))
+	kind := strings.TrimPrefix(lowerName(d.Name), "require")
 	name := requireKindName(kind)
 	if strings.TrimSpace(d.Raw) != "" {
 		return apacheErr(name + " directive doesn't take additional arguments")

@@ -66,7 +66,7 @@ func CollectCookies(ds []*parser.Directive) BackendInfo {
 		return mainNames
 	}
 	lintWalk(ds, func(d *parser.Directive, parents []*parser.Directive) {
-		switch strings.ToLower(d.Name) {
+		switch lowerName(d.Name) {
 		case "rewriterule":
 			args := d.ArgValues()
 			if len(args) < 3 {
@@ -131,7 +131,7 @@ func parseHeaderSetCookie(args []string) (string, bool) {
 func lintServerNames(ds []*parser.Directive) []string {
 	var out []string
 	for _, d := range ds {
-		switch strings.ToLower(d.Name) {
+		switch lowerName(d.Name) {
 		case "servername":
 			if len(d.Args) > 0 {
 				h := d.Args[0].Value

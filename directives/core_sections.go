@@ -249,7 +249,7 @@ func sectionPath(d *parser.Directive, regexKind bool) (string, *regexp.Regexp, e
 }
 
 func applyDirSection(b *Builder, d *parser.Directive) error {
-	k := sectionKinds[strings.ToLower(d.Name)]
+	k := sectionKinds[lowerName(d.Name)]
 	p, re, err := sectionPath(d, k.regex)
 	if err != nil {
 		return err

@@ -85,8 +85,8 @@ type linter struct {
 	res      *parser.Result
 	opts     LintOptions
 	backends []BackendInfo
-	// idx maps "FILE:LINE" to the directives that start there.
-	idx map[string][]*parser.Directive
+	// idx maps a file and line to the directives that start there.
+	idx map[lineKey][]*parser.Directive
 	// balancerDirs indexes the directives that set balancer parameters
 	// (built on first use).
 	balancerDirs map[string][]*parser.Directive
@@ -102,7 +102,7 @@ func newLinter(cfg *model.Config, res *parser.Result, opts LintOptions) *linter 
 		res:      res,
 		opts:     opts,
 		backends: append([]BackendInfo(nil), opts.Backends...),
-		idx:      map[string][]*parser.Directive{},
+		idx:      map[lineKey][]*parser.Directive{},
 		disabled: map[string]bool{},
 		seen:     map[string]bool{},
 	}
@@ -111,11 +111,17 @@ func newLinter(cfg *model.Config, res *parser.Result, opts LintOptions) *linter 
 	}
 	if res != nil {
 		lintWalk(res.Directives, func(d *parser.Directive, _ []*parser.Directive) {
-			k := fmt.Sprintf("%s:%d", d.Pos.File, d.Pos.Line)
+			k := lineKey{d.Pos.File, d.Pos.Line}
 			l.idx[k] = append(l.idx[k], d)
 		})
 	}
 	return l
+}
+
+// lineKey identifies a line of a configuration file.
+type lineKey struct {
+	file string
+	line int
 }
 
 // walkAST calls f for every directive of ds and their blocks, depth first,
@@ -159,34 +165,31 @@ func lintServerName(s *model.Server) string {
 }
 
 // parseSource turns a model Source ("FILE:LINE" or "FILE:LINE:COL") into a
-// position.
+// position (a Source without a number is all file name).
 func lintParseSource(src string) parser.Pos {
-	var p parser.Pos
+	var nums [2]int
+	n := 0
 	rest := src
-	var nums []int
-	for i := 0; i < 2; i++ {
+	for n < 2 {
 		j := strings.LastIndexByte(rest, ':')
 		if j < 0 {
 			break
 		}
-		n, err := strconv.Atoi(rest[j+1:])
+		v, err := strconv.Atoi(rest[j+1:])
 		if err != nil {
 			break
 		}
-		nums = append([]int{n}, nums...)
+		nums[1], nums[0] = nums[0], v
+		n++
 		rest = rest[:j]
 	}
-	p.File = rest
-	if len(nums) > 0 {
-		p.Line = nums[0]
+	switch n {
+	case 0:
+		return parser.Pos{File: src}
+	case 1:
+		return parser.Pos{File: rest, Line: nums[0]}
 	}
-	if len(nums) > 1 {
-		p.Col = nums[1]
-	}
-	if len(nums) == 0 {
-		p.File = src
-	}
-	return p
+	return parser.Pos{File: rest, Line: nums[0], Col: nums[1]}
 }
 
 // pos resolves a model Source to a full position, taking the column from the
@@ -196,8 +199,7 @@ func (l *linter) pos(source, name string) parser.Pos {
 	if p.Col != 0 {
 		return p
 	}
-	k := fmt.Sprintf("%s:%d", p.File, p.Line)
-	ds := l.idx[k]
+	ds := l.idx[lineKey{p.File, p.Line}]
 	for _, d := range ds {
 		if name == "" || strings.EqualFold(d.Name, name) {
 			return d.Pos
@@ -229,7 +231,7 @@ func (l *linter) report(sev parser.Severity, code string, pos parser.Pos, direct
 	}
 	msg := fmt.Sprintf(format, args...)
 	if directive == "" {
-		for _, d := range l.idx[fmt.Sprintf("%s:%d", pos.File, pos.Line)] {
+		for _, d := range l.idx[lineKey{pos.File, pos.Line}] {
 			if d.Pos.Col == pos.Col {
 				directive = d.Name
 				break

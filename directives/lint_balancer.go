@@ -97,7 +97,7 @@ func (l *linter) indexBalancerDirectives() {
 		return
 	}
 	lintWalk(l.res.Directives, func(d *parser.Directive, parents []*parser.Directive) {
-		switch strings.ToLower(d.Name) {
+		switch lowerName(d.Name) {
 		case "proxypass", "proxypassmatch", "proxyset", "proxy":
 		default:
 			return

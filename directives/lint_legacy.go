@@ -24,7 +24,7 @@ func lintLegacy(l *linter) {
 	lintScopes(l.res.Directives, func(scope *parser.Directive, block []*parser.Directive) {
 		var order, allow, deny []*parser.Directive
 		for _, d := range block {
-			switch strings.ToLower(d.Name) {
+			switch lowerName(d.Name) {
 			case "order":
 				order = append(order, d)
 			case "allow":
@@ -70,7 +70,7 @@ func lintLegacy(l *linter) {
 	})
 	l.checkLimitRequire(l.res.Directives)
 	lintWalk(l.res.Directives, func(d *parser.Directive, parents []*parser.Directive) {
-		switch strings.ToLower(d.Name) {
+		switch lowerName(d.Name) {
 		case "proxypassinherit":
 			if len(d.Args) > 0 && strings.EqualFold(d.Args[0].Value, "off") && l.cfg.Main != nil && len(l.cfg.Main.ProxyPass) > 0 {
 				l.warnf("proxypassinherit-off", d.Pos, d.Name,

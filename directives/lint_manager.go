@@ -266,7 +266,7 @@ func overrideNone(words []string) bool {
 func hasAccessDirectives(ds []*parser.Directive) bool {
 	found := false
 	lintWalk(ds, func(d *parser.Directive, _ []*parser.Directive) {
-		switch strings.ToLower(d.Name) {
+		switch lowerName(d.Name) {
 		case "authtype", "require", "order", "allow", "deny", "authuserfile", "requireall", "requireany":
 			found = true
 		}

@@ -112,7 +112,7 @@ func (b *Builder) proxyWorker(u string, d *parser.Directive) (*model.Worker, err
 // <Location>, which Apache also hands to BalancerMember/ProxySet).
 func (b *Builder) proxySectionPath() (string, bool) {
 	for i := len(b.stack) - 1; i >= 0; i-- {
-		switch strings.ToLower(b.stack[i].name) {
+		switch lowerName(b.stack[i].name) {
 		case "proxy", "proxymatch", "location", "locationmatch", "directory", "directorymatch", "files", "filesmatch":
 			return b.stack[i].arg, true
 		}

@@ -92,6 +92,8 @@ type Spec struct {
 	Support Support
 	// Apply interprets the directive into the model. Nil unless Implemented.
 	Apply ApplyFunc
+	// lower is the registry key: strings.ToLower(Name).
+	lower string
 }
 
 // registry is populated by package-level variable initialization (not
@@ -103,12 +105,14 @@ func newRegistry(specs []Spec) map[string]*Spec {
 	for i := range specs {
 		s := specs[i]
 		s.Support = defaultSupport(&s)
-		m[strings.ToLower(s.Name)] = &s
+		s.lower = strings.ToLower(s.Name)
+		m[s.lower] = &s
 	}
 	for i := range extraSpecs {
 		s := extraSpecs[i]
-		if _, dup := m[strings.ToLower(s.Name)]; !dup {
-			m[strings.ToLower(s.Name)] = &s
+		s.lower = strings.ToLower(s.Name)
+		if _, dup := m[s.lower]; !dup {
+			m[s.lower] = &s
 		}
 	}
 	return m
@@ -121,13 +125,49 @@ func Register(s *Spec) {
 	if _, dup := registry[key]; dup {
 		panic("directives: duplicate registration of " + s.Name)
 	}
+	s.lower = key
 	registry[key] = s
 }
 
 // Lookup returns the Spec of a directive or section name (case-insensitive,
 // without angle brackets), or nil if Apache's standard modules have none.
 func Lookup(name string) *Spec {
+	var buf [48]byte
+	if b, ok := appendLowerASCII(buf[:0], name); ok {
+		return registry[string(b)] // the conversion does not allocate
+	}
 	return registry[strings.ToLower(name)]
+}
+
+// appendLowerASCII appends the ASCII lower case of s to buf; ok is false
+// when s is not ASCII or does not fit in buf's capacity (the caller then
+// uses strings.ToLower).
+func appendLowerASCII(buf []byte, s string) (_ []byte, ok bool) {
+	if len(s) > cap(buf)-len(buf) {
+		return buf, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return buf, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf, true
+}
+
+// lowerName returns strings.ToLower(name). For a registered directive or
+// section name, in any spelling, it returns the registry's own lower-case
+// string and does not allocate (the per-directive switches and maps of
+// Build and Lint call it for every directive).
+func lowerName(name string) string {
+	if s := Lookup(name); s != nil {
+		return s.lower
+	}
+	return strings.ToLower(name)
 }
 
 // ApplyFunc interprets one directive into the model at the Builder's scope.

@@ -45,10 +45,16 @@ func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
 
 // apply checks one directive the way Apache's invoke_cmd does and applies it.
 func (b *Builder) apply(d *parser.Directive) {
-	if readPhase[strings.ToLower(d.Name)] {
+	spec := Lookup(d.Name)
+	var lower string
+	if spec != nil {
+		lower = spec.lower
+	} else {
+		lower = strings.ToLower(d.Name)
+	}
+	if readPhase[lower] {
 		return // evaluated by the parser while reading
 	}
-	spec := Lookup(d.Name)
 	shown := d.Name
 	if d.IsSection {
 		shown = "<" + d.Name
@@ -110,7 +116,7 @@ func (b *Builder) apply(d *parser.Directive) {
 		}
 	case Accepted:
 	case Ignored:
-		key := strings.ToLower(spec.Name)
+		key := spec.lower
 		if b.warned == nil {
 			b.warned = map[string]bool{}
 		}
