@@ -28,6 +28,7 @@ type fastPool struct {
 	bufSize int
 	maxIdle int
 	ttl     time.Duration // idle connections older than this are closed, not reused
+	now     func() time.Time
 
 	mu   sync.Mutex
 	idle []*fastConn // most recently used last
@@ -120,7 +121,7 @@ func (p *fastPool) get(ctx context.Context, addr string) (*fastConn, error) {
 		c := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
-		if p.ttl > 0 && time.Since(c.idleAt) > p.ttl {
+		if p.ttl > 0 && p.clock().Sub(c.idleAt) > p.ttl {
 			p.mu.Unlock()
 			c.conn.Close()
 			p.mu.Lock()
@@ -147,7 +148,9 @@ func (p *fastPool) put(c *fastConn) {
 		c.conn.Close()
 		return
 	}
-	c.idleAt = time.Now()
+	if p.ttl > 0 {
+		c.idleAt = p.clock()
+	}
 	p.mu.Lock()
 	if len(p.idle) < p.maxIdle {
 		p.idle = append(p.idle, c)
@@ -156,6 +159,13 @@ func (p *fastPool) put(c *fastConn) {
 	}
 	p.mu.Unlock()
 	c.conn.Close()
+}
+
+func (p *fastPool) clock() time.Time {
+	if p.now != nil {
+		return p.now()
+	}
+	return time.Now()
 }
 
 // closeIdle closes the idle connections (Reload, Shutdown).
@@ -315,7 +325,6 @@ func (b *fastBody) finish(complete bool) {
 	b.done = true
 	stopped := b.stop()
 	if complete && b.keep && stopped {
-		b.c.reused = false
 		b.p.put(b.c)
 		return
 	}

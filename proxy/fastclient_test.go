@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -252,5 +254,88 @@ func TestFastClientDifferential(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFastPool: connections go back to the pool only after a complete
+// response that allows reuse; ttl, the idle limit and closeIdle apply.
+func TestFastPool(t *testing.T) {
+	be := newScriptBackend(t)
+	url := "http://" + be.ln.Addr().String() + "/x"
+	now := time.Unix(1_000_000, 0)
+	p := &fastPool{bufSize: 4096, maxIdle: 1, ttl: time.Minute, now: func() time.Time { return now },
+		dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &timeoutConn{Conn: c, timeout: 10 * time.Second}, nil
+		}}
+	conns := func() int {
+		be.mu.Lock()
+		defer be.mu.Unlock()
+		return be.conns
+	}
+	idle := func() int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.idle)
+	}
+	send := func() *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		res, err := p.roundTrip(nil, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	do := func() string {
+		t.Helper()
+		res := send()
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return string(b)
+	}
+	be.set("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false)
+	if got := do(); got != "ok" {
+		t.Fatalf("body %q", got)
+	}
+	if do(); conns() != 1 || idle() != 1 {
+		t.Fatalf("after two requests: %d connections, %d idle; want 1, 1", conns(), idle())
+	}
+	now = now.Add(time.Minute + time.Second)
+	if do(); conns() != 2 {
+		t.Fatalf("a connection idle longer than ttl was reused (%d connections)", conns())
+	}
+	// Two at once: the pool keeps one (maxIdle 1).
+	r1, r2 := send(), send()
+	_, _ = io.ReadAll(r1.Body)
+	_, _ = io.ReadAll(r2.Body)
+	r1.Body.Close()
+	r2.Body.Close()
+	if conns() != 3 || idle() != 1 {
+		t.Fatalf("after two concurrent requests: %d connections, %d idle; want 3, 1", conns(), idle())
+	}
+	p.closeIdle()
+	if idle() != 0 {
+		t.Fatal("closeIdle left idle connections")
+	}
+	do()
+	if conns() != 4 {
+		t.Fatalf("%d connections after closeIdle, want 4", conns())
+	}
+	// Abandoned body: the connection is closed, not pooled.
+	p.closeIdle()
+	res := send()
+	res.Body.Close()
+	if idle() != 0 {
+		t.Fatal("a connection with an unread body went back to the pool")
+	}
+	// Connection: close from the backend: not pooled.
+	be.set("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", true)
+	if got := do(); got != "ok" || idle() != 0 {
+		t.Fatalf("body %q, %d idle after Connection: close", got, idle())
 	}
 }
