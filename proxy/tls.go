@@ -2,12 +2,15 @@ package proxy
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/balancerd/balancerd/directives/model"
 )
@@ -183,7 +186,57 @@ func (s *Server) wrapTLS(c net.Conn) net.Conn {
 			return base, nil
 		},
 	}
-	return tls.Server(c, cfg)
+	return &httpsConn{Conn: tls.Server(c, cfg), s: s}
+}
+
+// httpsConn is a server TLS connection that answers a plain-HTTP request
+// as mod_ssl does: a 400 page in clear text, then close.
+type httpsConn struct {
+	*tls.Conn
+	s          *Server
+	handshaken bool
+}
+
+// plainHTTPBody is Apache's 400 page for HTTP spoken to a TLS port.
+const plainHTTPBody = errHead + "400 Bad Request</title>\n</head><body>\n<h1>Bad Request</h1>\n" +
+	"<p>Your browser sent a request that this server could not understand.<br />\n" +
+	"Reason: You're speaking plain HTTP to an SSL-enabled server port.<br />\n" +
+	" Instead use the HTTPS scheme to access this URL, please.<br />\n</p>\n</body></html>\n"
+
+func (c *httpsConn) Read(p []byte) (int, error) {
+	if !c.handshaken {
+		c.handshaken = true
+		if err := c.Conn.Handshake(); err != nil {
+			var rhe tls.RecordHeaderError
+			if errors.As(err, &rhe) && rhe.Conn != nil && looksLikeHTTP(rhe.RecordHeader[:]) {
+				var b strings.Builder
+				b.WriteString("HTTP/1.1 400 Bad Request\r\nDate: " + time.Now().UTC().Format(http.TimeFormat) + "\r\n")
+				if c.s.opts.ServerHeader != "" {
+					b.WriteString("Server: " + c.s.opts.ServerHeader + "\r\n")
+				}
+				b.WriteString("Content-Length: " + strconv.Itoa(len(plainHTTPBody)) + "\r\nConnection: close\r\n" +
+					"Content-Type: text/html; charset=iso-8859-1\r\n\r\n" + plainHTTPBody)
+				_, _ = io.WriteString(rhe.Conn, b.String())
+				rhe.Conn.Close()
+			}
+			return 0, err
+		}
+	}
+	return c.Conn.Read(p)
+}
+
+// looksLikeHTTP reports whether a TLS record header is the start of an
+// HTTP request line (an upper-case method).
+func looksLikeHTTP(h []byte) bool {
+	for i, c := range h {
+		if c == ' ' && i > 0 {
+			return true
+		}
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return len(h) > 0
 }
 
 // connTLS returns the TLS state of the connection r arrived on, or nil.
@@ -192,11 +245,11 @@ func connTLS(r *http.Request) *tls.ConnectionState {
 	if !ok {
 		return nil
 	}
-	tc, ok := ac.Conn.(*tls.Conn)
+	hc, ok := ac.Conn.(*httpsConn)
 	if !ok {
 		return nil
 	}
-	cs := tc.ConnectionState()
+	cs := hc.ConnectionState()
 	return &cs
 }
 

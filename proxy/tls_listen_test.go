@@ -122,12 +122,20 @@ func TestTLSTermination(t *testing.T) {
 	if loc := res.Header.Get("Location"); res.StatusCode != 301 || loc != "https://a.test/sub/" {
 		t.Errorf("mod_dir over TLS: %d %q, want 301 https://a.test/sub/", res.StatusCode, loc)
 	}
-	// Plain HTTP on a TLS port is not served as HTTP.
-	if pres, err := http.Get(base + "/app/x"); err == nil {
-		body, _ := io.ReadAll(pres.Body)
-		pres.Body.Close()
-		if pres.StatusCode == 200 {
-			t.Errorf("plain HTTP served on a TLS address: %q", body)
+	// Plain HTTP on a TLS port: mod_ssl's 400 page, in clear text.
+	pres := rawGet(t, base, "/app/x", "a.test")
+	body, _ := io.ReadAll(pres.Body)
+	pres.Body.Close()
+	if pres.StatusCode != 400 || string(body) != plainHTTPBody || !pres.Close ||
+		!strings.Contains(string(body), "Reason: You're speaking plain HTTP to an SSL-enabled server port.") {
+		t.Errorf("plain HTTP on a TLS address: %d %q", pres.StatusCode, body)
+	}
+}
+
+func TestLooksLikeHTTP(t *testing.T) {
+	for h, want := range map[string]bool{"GET /": true, "POST ": true, "OPTIO": true, "\x16\x03\x01\x02\x00": false, "get /": false, " GET ": false, "": false} {
+		if got := looksLikeHTTP([]byte(h)); got != want {
+			t.Errorf("looksLikeHTTP(%q) = %v", h, got)
 		}
 	}
 }
