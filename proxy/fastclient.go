@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -246,8 +248,10 @@ func (p *fastPool) roundTrip(ex *exchange, req *http.Request) (*http.Response, e
 // do writes req and reads the response, passing 1xx responses to the
 // request's httptrace.Got1xxResponse (ReverseProxy forwards them).
 func (c *fastConn) do(req *http.Request) (*http.Response, error) {
-	if err := req.Write(c.bw); err != nil {
-		return nil, err
+	if !writeHead(c.bw, req) {
+		if err := req.Write(c.bw); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.bw.Flush(); err != nil {
 		return nil, err
@@ -342,4 +346,93 @@ func (t *fastTunnel) Write(p []byte) (int, error) { return t.c.conn.Write(p) }
 func (t *fastTunnel) Close() error {
 	t.stop()
 	return t.c.conn.Close()
+}
+
+// writeHead writes the head of a GET or HEAD request without body exactly
+// as Request.Write does (request line, Host, User-Agent, the other fields
+// sorted by name), without its allocations. It returns false, having
+// written nothing, for anything else (Request.Write then handles it).
+func writeHead(w *bufio.Writer, req *http.Request) bool {
+	if (req.Method != http.MethodGet && req.Method != http.MethodHead) || req.Trailer != nil || len(req.TransferEncoding) > 0 {
+		return false
+	}
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	if !simpleHost(host) {
+		return false
+	}
+	ruri := req.URL.RequestURI()
+	if !validFieldValue(ruri) || strings.IndexByte(ruri, ' ') >= 0 {
+		return false
+	}
+	h := req.Header
+	ua := "Go-http-client/1.1"
+	if v, ok := h["User-Agent"]; ok {
+		ua = ""
+		if len(v) > 0 {
+			ua = trimSpaceTab(v[0])
+		}
+	}
+	var buf [32]string
+	keys := buf[:0]
+	for k := range h {
+		switch k {
+		case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	w.WriteString(req.Method)
+	w.WriteByte(' ')
+	w.WriteString(ruri)
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	w.WriteString("\r\n")
+	if ua != "" {
+		w.WriteString("User-Agent: ")
+		w.WriteString(ua)
+		w.WriteString("\r\n")
+	}
+	for _, k := range keys {
+		for _, v := range h[k] {
+			w.WriteString(k)
+			w.WriteString(": ")
+			w.WriteString(trimSpaceTab(v))
+			w.WriteString("\r\n")
+		}
+	}
+	w.WriteString("\r\n")
+	return true
+}
+
+// simpleHost reports whether h is a Host value Request.Write sends
+// unchanged (ASCII host name or address, optional port, no IPv6 zone).
+func simpleHost(h string) bool {
+	if h == "" {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.', c == '-', c == ':', c == '[', c == ']', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// trimSpaceTab is textproto.TrimString.
+func trimSpaceTab(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
