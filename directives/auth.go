@@ -33,11 +33,6 @@ func init() {
 	Implement("AuthMerging", applyAuthMerging)
 }
 
-// authSource formats a directive's position as "FILE:LINE" for model Source fields.
-func authSource(d *parser.Directive) string {
-	return fmt.Sprintf("%s:%d", d.Pos.File, d.Pos.Line)
-}
-
 // authState is the per-Builder state of open <Limit> and <Require*>
 // sections. It exists only while such a section is being walked.
 type authState struct {
@@ -86,7 +81,7 @@ func scopeAccess(b *Builder, d *parser.Directive) *model.Access {
 		b.Dir = &model.DirConfig{}
 	}
 	if b.Dir.Access == nil {
-		b.Dir.Access = &model.Access{Source: authSource(d)}
+		b.Dir.Access = &model.Access{Source: source(d)}
 	}
 	return b.Dir.Access
 }

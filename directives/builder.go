@@ -2,6 +2,7 @@ package directives
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/balancerd/balancerd/directives/model"
 	"github.com/balancerd/balancerd/parser"
@@ -155,5 +156,5 @@ func (b *Builder) isSet(s *model.Server, key string) bool { return b.set[s][key]
 
 // source formats a directive position as "FILE:LINE" for model Source fields.
 func source(d *parser.Directive) string {
-	return fmt.Sprintf("%s:%d", d.Pos.File, d.Pos.Line)
+	return d.Pos.File + ":" + strconv.Itoa(d.Pos.Line)
 }

@@ -124,19 +124,23 @@ type lineKey struct {
 	line int
 }
 
-// walkAST calls f for every directive of ds and their blocks, depth first,
-// with the chain of enclosing sections (outermost first).
+// lintWalk calls f for every directive of ds and their blocks, depth
+// first, with the chain of enclosing sections (outermost first). parents is
+// valid only during the call (one stack serves the whole walk).
 func lintWalk(ds []*parser.Directive, f func(d *parser.Directive, parents []*parser.Directive)) {
-	var rec func(ds []*parser.Directive, parents []*parser.Directive)
-	rec = func(ds []*parser.Directive, parents []*parser.Directive) {
+	var stack []*parser.Directive
+	var rec func(ds []*parser.Directive)
+	rec = func(ds []*parser.Directive) {
 		for _, d := range ds {
-			f(d, parents)
+			f(d, stack[:len(stack):len(stack)])
 			if len(d.Block) > 0 {
-				rec(d.Block, append(parents[:len(parents):len(parents)], d))
+				stack = append(stack, d)
+				rec(d.Block)
+				stack = stack[:len(stack)-1]
 			}
 		}
 	}
-	rec(ds, nil)
+	rec(ds)
 }
 
 // servers returns the main server and the virtual hosts.
@@ -276,17 +280,20 @@ func lintSections(s *model.Server) []*model.Section {
 // inherited from the main server may be shared by pointer or by Source).
 func (l *linter) eachSection(f func(s *model.Server, sec *model.Section)) {
 	seenPtr := map[*model.Section]bool{}
-	seenSrc := map[string]bool{}
+	seenSrc := map[[2]string]bool{}
 	for _, s := range l.servers() {
-		for _, sec := range lintSections(s) {
-			if seenPtr[sec] || (sec.Source != "" && seenSrc[sec.Kind+sec.Source]) {
-				continue
+		for _, list := range [...][]*model.Section{s.Locations, s.Directories, s.Proxies} {
+			for _, sec := range list {
+				k := [2]string{sec.Kind, sec.Source}
+				if seenPtr[sec] || (sec.Source != "" && seenSrc[k]) {
+					continue
+				}
+				seenPtr[sec] = true
+				if sec.Source != "" {
+					seenSrc[k] = true
+				}
+				f(s, sec)
 			}
-			seenPtr[sec] = true
-			if sec.Source != "" {
-				seenSrc[sec.Kind+sec.Source] = true
-			}
-			f(s, sec)
 		}
 	}
 }

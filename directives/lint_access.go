@@ -285,7 +285,7 @@ func (e effectiveAccess) anonAllowed(m string) (bool, string) {
 // 500s: AuthType without AuthName, without AuthUserFile, or without any
 // Require; and mixed 2.2/2.4 access control in one section.
 func lintAuth(l *linter) {
-	l.eachAccess(func(what string, a *model.Access, p parser.Pos) {
+	l.eachAccess(func(what fmt.Stringer, a *model.Access, p parser.Pos) {
 		if a.AuthType != "" && !strings.EqualFold(a.AuthType, "None") {
 			if a.AuthName == "" {
 				l.errorf("auth-no-name", p, "AuthType",
@@ -316,31 +316,44 @@ func usesFileProvider(a *model.Access) bool {
 }
 
 // eachAccess visits every Access of the configuration once, with a label
-// and the position of the section (or of the Access itself).
-func (l *linter) eachAccess(f func(what string, a *model.Access, p parser.Pos)) {
+// (formatted only when a message uses it) and the position of the section
+// (or of the Access itself).
+func (l *linter) eachAccess(f func(what fmt.Stringer, a *model.Access, p parser.Pos)) {
 	seen := map[*model.Access]bool{}
-	visit := func(what string, a *model.Access, fallback parser.Pos) {
+	visit := func(what fmt.Stringer, a *model.Access, fallback func() parser.Pos) {
 		if a == nil || seen[a] {
 			return
 		}
 		seen[a] = true
-		p := fallback
+		var p parser.Pos
 		if a.Source != "" {
 			p = l.pos(a.Source, "")
+		} else {
+			p = fallback()
 		}
 		f(what, a, p)
 	}
 	for _, s := range l.servers() {
 		if s.Dir != nil {
-			visit(lintServerName(s), s.Dir.Access, l.pos(s.Source, "VirtualHost"))
+			visit(serverLabel{s}, s.Dir.Access, func() parser.Pos { return l.pos(s.Source, "VirtualHost") })
 		}
 	}
 	l.eachSection(func(s *model.Server, sec *model.Section) {
 		if sec.Dir != nil {
-			visit(lintSectionLabel(sec), sec.Dir.Access, l.sectionPos(sec))
+			visit(sectionLabel{sec}, sec.Dir.Access, func() parser.Pos { return l.sectionPos(sec) })
 		}
 	})
 }
+
+// serverLabel formats as lintServerName.
+type serverLabel struct{ s *model.Server }
+
+func (x serverLabel) String() string { return lintServerName(x.s) }
+
+// sectionLabel formats as lintSectionLabel.
+type sectionLabel struct{ sec *model.Section }
+
+func (x sectionLabel) String() string { return lintSectionLabel(x.sec) }
 
 func lintSectionLabel(sec *model.Section) string {
 	return fmt.Sprintf("<%s %s> (%s)", sec.Kind, sec.Path, lintAtSrc(sec.Source))

@@ -13,14 +13,14 @@ import (
 // it (balancers inherited from the main server are visited with it).
 func (l *linter) eachBalancer(f func(s *model.Server, b *model.Balancer)) {
 	seenPtr := map[*model.Balancer]bool{}
-	seenSrc := map[string]bool{}
+	seenSrc := map[[2]string]bool{}
 	for _, s := range l.servers() {
 		for _, name := range balancerNames(s) {
 			b := s.Balancers[name]
 			if b == nil || seenPtr[b] {
 				continue
 			}
-			key := b.Name + "|" + b.Source
+			key := [2]string{b.Name, b.Source}
 			if b.Source != "" && seenSrc[key] {
 				continue
 			}

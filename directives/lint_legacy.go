@@ -260,37 +260,72 @@ func lintCommentContinuation(l *linter) {
 		return
 	}
 	for _, f := range l.res.Files {
-		st, err := os.Stat(f)
-		if err != nil || !st.Mode().IsRegular() || st.Size() > 16<<20 {
-			continue
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		lines := strings.Split(string(data), "\n")
-		for i := 0; i < len(lines); i++ {
-			start := i
-			first := strings.TrimLeft(strings.TrimSuffix(lines[i], "\r"), " \t")
-			for i+1 < len(lines) && strings.HasSuffix(strings.TrimSuffix(lines[i], "\r"), "\\") {
-				i++
-			}
-			if !strings.HasPrefix(first, "#") || i == start {
+		data, ok := l.res.Texts[f]
+		if !ok {
+			// Not read from the file system by the parser (ParseBytes).
+			st, err := os.Stat(f)
+			if err != nil || !st.Mode().IsRegular() || st.Size() > 16<<20 {
 				continue
 			}
-			for j := start + 1; j <= i; j++ {
-				text := strings.TrimSuffix(lines[j], "\r")
-				trimmed := strings.TrimLeft(text, " \t")
-				if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-					continue
-				}
-				l.warnf("comment-continuation", parser.Pos{File: f, Line: j + 1, Col: len(text) - len(trimmed) + 1}, "",
-					"this line is ignored: the comment on line %d ends with '\\', which joins the next line to it; remove that backslash",
-					start+1)
-				break
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
 			}
+			data = string(b)
+		}
+		if len(data) > 16<<20 {
+			continue
+		}
+		lintContinuedComments(data, func(line, col, comment int) {
+			l.warnf("comment-continuation", parser.Pos{File: f, Line: line, Col: col}, "",
+				"this line is ignored: the comment on line %d ends with '\\', which joins the next line to it; remove that backslash",
+				comment)
+		})
+	}
+}
+
+// lintContinuedComments calls found for the first line with text (not
+// blank, not a comment) that a comment line ending in '\' joins to
+// itself, with its line and column and the comment's line (1-based). It
+// works on substrings of text, without allocating.
+func lintContinuedComments(text string, found func(line, col, comment int)) {
+	n := 0 // 0-based number of the line at off
+	for off := 0; off >= 0; {
+		startOff, start := off, n
+		line, next := lintCutLine(text, off)
+		first := strings.TrimLeft(strings.TrimSuffix(line, "\r"), " \t")
+		for next >= 0 && strings.HasSuffix(strings.TrimSuffix(line, "\r"), "\\") {
+			line, next = lintCutLine(text, next)
+			n++
+		}
+		end := n
+		off = next
+		n++
+		if !strings.HasPrefix(first, "#") || end == start {
+			continue
+		}
+		_, o := lintCutLine(text, startOff)
+		for j := start + 1; j <= end; j++ {
+			var t string
+			t, o = lintCutLine(text, o)
+			t = strings.TrimSuffix(t, "\r")
+			trimmed := strings.TrimLeft(t, " \t")
+			if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+				continue
+			}
+			found(j+1, len(t)-len(trimmed)+1, start+1)
+			break
 		}
 	}
+}
+
+// lintCutLine returns the line of text that starts at off and the offset
+// of the next line (-1 after the last line).
+func lintCutLine(text string, off int) (string, int) {
+	if k := strings.IndexByte(text[off:], '\n'); k >= 0 {
+		return text[off : off+k], off + k + 1
+	}
+	return text[off:], -1
 }
 
 // handlerScope reports whether a section sets a status or management

@@ -213,13 +213,14 @@ func lintLocationCovers(loc, path string) bool {
 
 // lintTrailingSlash reports the slash mismatches of spec 3.4.
 func lintTrailingSlash(l *linter) {
-	done := map[string]bool{}
+	done := map[[3]string]bool{}
 	for _, s := range l.servers() {
 		for _, r := range s.ProxyPass {
-			if r.Regex != nil || r.Exclude || r.URL == "" || done[r.Source+r.Path+r.URL] {
+			k := [3]string{r.Source, r.Path, r.URL}
+			if r.Regex != nil || r.Exclude || r.URL == "" || done[k] {
 				continue
 			}
-			done[r.Source+r.Path+r.URL] = true
+			done[k] = true
 			pathSlash := strings.HasSuffix(r.Path, "/")
 			urlSlash := strings.HasSuffix(lintURLPath(r.URL), "/")
 			p := l.pos(r.Source, "ProxyPass")

@@ -197,7 +197,7 @@ func (inc *includer) file(path string) string {
 	if err != nil {
 		return "Could not open configuration file " + path + ": " + errnoText(err)
 	}
-	r.res.Files = append(r.res.Files, path)
+	r.addFile(path, src)
 	inc.fs.add(r.parseFile(path, src, inc.from, false)...)
 	return ""
 }

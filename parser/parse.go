@@ -26,10 +26,19 @@ func ParseFile(path string, opts Options) *Result {
 			r.diag(Pos{File: path}, nil, Error, phaseRead, "include", "", "Could not open configuration file "+path+": "+errnoText(err), "")
 			return nil
 		}
-		r.res.Files = append(r.res.Files, path)
+		r.addFile(path, src)
 		return r.parseFile(path, src, nil, false)
 	})
 	return r.res
+}
+
+// addFile records a file read from the file system in the Result.
+func (r *reader) addFile(path, text string) {
+	r.res.Files = append(r.res.Files, path)
+	if r.res.Texts == nil {
+		r.res.Texts = map[string]string{}
+	}
+	r.res.Texts[path] = text
 }
 
 // ParseBytes parses src as if it were the file name (used in positions and
