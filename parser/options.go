@@ -57,15 +57,15 @@ type Options struct {
 // could be read.
 type Result struct {
 	Directives []*Directive
-	Files      []string // every file read, in reading order
+	Files      []string          // every file read, in reading order
+	Defines    map[string]string // parameters (-D, Define) at the end of reading; value "" if none
+	Modules    []LoadedModule    // LoadModule lines seen, in order
+	Diags      Diagnostics       // read-phase errors and warnings (e.g. AH00111 undefined variable)
 	// Texts holds the contents of the files of Files that were read from
 	// the file system (ParseFile and Include; not ParseBytes' source), as
 	// read, so that later checks need not read them again. The directives'
 	// texts are substrings of these strings, so keeping them costs nothing.
-	Texts   map[string]string
-	Defines map[string]string // parameters (-D, Define) at the end of reading; value "" if none
-	Modules []LoadedModule    // LoadModule lines seen, in order
-	Diags   Diagnostics       // read-phase errors and warnings (e.g. AH00111 undefined variable)
+	Texts map[string]string
 }
 
 // LoadedModule is one LoadModule line.
