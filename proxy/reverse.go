@@ -102,9 +102,9 @@ func isURL(u string) bool {
 	return false
 }
 
-// absolute is ap_construct_url with UseCanonicalName Off: the client's
-// Host name and the Host port (else the server's port), default port
-// omitted.
+// absolute is ap_construct_url with UseCanonicalName Off: the request's
+// scheme, the client's Host name and the Host port (else the server's
+// port), default port omitted.
 func (s *Server) absolute(u string, r *http.Request, rt *route) string {
 	if isURL(u) {
 		return u
@@ -128,10 +128,14 @@ func (s *Server) absolute(u string, r *http.Request, rt *route) string {
 			}
 		}
 	}
-	if port == 0 || port == 80 {
-		return "http://" + name + u
+	scheme, def := "http://", 80
+	if r.TLS != nil { // mod_ssl: ap_http_scheme is https, default port 443
+		scheme, def = "https://", 443
 	}
-	return "http://" + name + ":" + strconv.Itoa(port) + u
+	if port == 0 || port == def {
+		return scheme + name + u
+	}
+	return scheme + name + ":" + strconv.Itoa(port) + u
 }
 
 // hostPort is the port of a Host header value, 0 if none.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,5 +221,32 @@ func TestTLSStartupErrors(t *testing.T) {
 	bad.TLS = sslOn(ac, bk)
 	if err := s.Reload(config(bad)); err == nil || s.Config().VirtualHosts[0] != vh {
 		t.Fatalf("Reload with a bad certificate: %v", err)
+	}
+}
+
+// TestTLSReverseScheme: ProxyPassReverse builds the public URL with the
+// scheme the client used (https on a TLS address, 443 omitted).
+func TestTLSReverseScheme(t *testing.T) {
+	dir := t.TempDir()
+	c, k := selfSigned(t, dir, "a", "a.test")
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://"+r.Host+"/next", http.StatusFound)
+	}))
+	defer b.Close()
+	vh := vhostCfg("a.test")
+	vh.TLS = sslOn(c, k)
+	vh.ProxyPass = []*model.ProxyPassRule{pass("/app/", b.URL+"/")}
+	vh.Dir.Reverse = []model.ReverseRule{{Path: "/app/", URL: b.URL + "/"}}
+	_, base := start(t, config(vh), Options{})
+	tlsBase := strings.Replace(base, "http://", "https://", 1)
+	for host, want := range map[string]string{"a.test": "https://a.test/app/next", "a.test:443": "https://a.test/app/next", "a.test:8443": "https://a.test:8443/app/next"} {
+		res, _ := tlsGet(t, tlsBase+"/app/x", "a.test", host, 0)
+		if res == nil {
+			t.Fatal("TLS request failed")
+		}
+		drain(res)
+		if loc := res.Header.Get("Location"); res.StatusCode != 302 || loc != want {
+			t.Errorf("Host %s: %d Location %q, want %q", host, res.StatusCode, loc, want)
+		}
 	}
 }
