@@ -62,3 +62,13 @@ func TestSSLModel(t *testing.T) {
 		t.Fatalf("-all: %x..%x, want none (min > max)", w.MinVersion, w.MaxVersion)
 	}
 }
+
+// TestSSLWarnings: settings balancerd reads but cannot honour are warned
+// about at their line.
+func TestSSLWarnings(t *testing.T) {
+	runDiagCases(t, parser.Warning, []diagCase{
+		{name: "optional", src: "SSLEngine optional\n", line: 1, msg: "'SSLEngine optional' is no longer supported (AH10510): TLS upgrade (RFC 2817) is not offered"},
+		{name: "per-dir-ciphers", src: "<Location /x>\nSSLCipherSuite HIGH\n</Location>\n", line: 2, msg: "SSLCipherSuite in <Location> is ignored: balancerd does not renegotiate TLS per directory"},
+		{name: "no-protocol", src: "SSLProtocol -all\n", line: 1, msg: "SSLProtocol enables no protocol", prefix: true},
+	})
+}

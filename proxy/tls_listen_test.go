@@ -250,3 +250,38 @@ func TestTLSReverseScheme(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSReload: a reload with a new certificate serves it on new
+// connections; turning SSLEngine off makes the address plain HTTP.
+func TestTLSReload(t *testing.T) {
+	dir := t.TempDir()
+	c1, k1 := selfSigned(t, dir, "one", "one.test")
+	c2, k2 := selfSigned(t, dir, "two", "two.test")
+	mk := func(tc *model.TLSConfig) *model.Config {
+		vh := vhostCfg("a.test")
+		vh.TLS = tc
+		vh.ProxyPass = []*model.ProxyPassRule{pass("/", backend(t, "b").URL+"/")}
+		return config(vh)
+	}
+	s, base := start(t, mk(sslOn(c1, k1)), Options{})
+	tlsBase := strings.Replace(base, "http://", "https://", 1)
+	if res, cn := tlsGet(t, tlsBase+"/x", "a.test", "a.test", 0); res == nil || cn != "one.test" {
+		t.Fatalf("before reload: certificate %q", cn)
+	} else {
+		drain(res)
+	}
+	if err := s.Reload(mk(sslOn(c2, k2))); err != nil {
+		t.Fatal(err)
+	}
+	if res, cn := tlsGet(t, tlsBase+"/x", "a.test", "a.test", 0); res == nil || cn != "two.test" {
+		t.Fatalf("after reload: certificate %q", cn)
+	} else {
+		drain(res)
+	}
+	if err := s.Reload(mk(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got := decode(t, get(t, nil, "GET", base+"/y", "a.test")); got.URI != "/y" {
+		t.Fatalf("plain after SSLEngine removed: %+v", got)
+	}
+}
