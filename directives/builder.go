@@ -3,6 +3,7 @@ package directives
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/balancerd/balancerd/directives/model"
 	"github.com/balancerd/balancerd/parser"
@@ -156,5 +157,12 @@ func (b *Builder) isSet(s *model.Server, key string) bool { return b.set[s][key]
 
 // source formats a directive position as "FILE:LINE" for model Source fields.
 func source(d *parser.Directive) string {
-	return d.Pos.File + ":" + strconv.Itoa(d.Pos.Line)
+	var nb [20]byte
+	line := strconv.AppendInt(nb[:0], int64(d.Pos.Line), 10)
+	var b strings.Builder // one allocation
+	b.Grow(len(d.Pos.File) + 1 + len(line))
+	b.WriteString(d.Pos.File)
+	b.WriteByte(':')
+	b.Write(line)
+	return b.String()
 }

@@ -110,9 +110,17 @@ func newLinter(cfg *model.Config, res *parser.Result, opts LintOptions) *linter 
 		l.disabled[c] = true
 	}
 	if res != nil {
+		// The lists are windows of one slice of all directives (a line
+		// rarely starts more than one), not one allocation per line.
+		all := make([]*parser.Directive, 0, 256)
 		lintWalk(res.Directives, func(d *parser.Directive, _ []*parser.Directive) {
 			k := lineKey{d.Pos.File, d.Pos.Line}
-			l.idx[k] = append(l.idx[k], d)
+			all = append(all, d)
+			if prev := l.idx[k]; len(prev) > 0 {
+				l.idx[k] = append(prev[:len(prev):len(prev)], d)
+				return
+			}
+			l.idx[k] = all[len(all)-1 : len(all) : len(all)]
 		})
 	}
 	return l

@@ -111,12 +111,23 @@ func normalizeURL(u string) (string, parsedURL, bool) {
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	name := p.scheme + "://" + host
+	var nb [20]byte
+	var port []byte
 	if p.explicitPort && p.port != schemePorts[p.scheme] {
-		name += ":" + strconv.Itoa(p.port)
+		port = strconv.AppendInt(nb[:0], int64(p.port), 10)
 	}
-	name += p.path
-	return name, p, true
+	// One allocation: this runs for every BalancerMember and ProxyPass.
+	var b strings.Builder
+	b.Grow(len(p.scheme) + len("://") + len(host) + 1 + len(port) + len(p.path))
+	b.WriteString(p.scheme)
+	b.WriteString("://")
+	b.WriteString(host)
+	if len(port) > 0 {
+		b.WriteByte(':')
+		b.Write(port)
+	}
+	b.WriteString(p.path)
+	return b.String(), p, true
 }
 
 // workerKey is the Server.Workers key of a URL (its normalised name, or

@@ -155,17 +155,20 @@ func (b *Builder) moduleLoaded(id string) bool {
 // checkArgs applies Apache's generic argument-count rules (invoke_cmd).
 // Like Apache it treats an empty word ("") as a missing argument.
 func checkArgs(s *Spec, d *parser.Directive) string {
-	args := d.ArgValues()
-	n := len(args)
+	n := len(d.Args)
 	w := func(i int) string {
 		if i < n {
-			return args[i]
+			return d.Args[i].Value
 		}
 		return ""
 	}
-	help := ""
-	if s.Help != "" {
-		help = ", " + s.Help
+	// withHelp appends Apache's help text; only a failing check builds
+	// the message.
+	withHelp := func(msg string) string {
+		if s.Help != "" {
+			return msg + ", " + s.Help
+		}
+		return msg
 	}
 	name := s.Name
 	switch s.Shape {
@@ -175,39 +178,39 @@ func checkArgs(s *Spec, d *parser.Directive) string {
 		}
 	case ShapeTake1:
 		if w(0) == "" || n > 1 {
-			return name + " takes one argument" + help
+			return withHelp(name + " takes one argument")
 		}
 	case ShapeTake2:
 		if w(0) == "" || w(1) == "" || n > 2 {
-			return name + " takes two arguments" + help
+			return withHelp(name + " takes two arguments")
 		}
 	case ShapeTake12:
 		if w(0) == "" || n > 2 {
-			return name + " takes 1-2 arguments" + help
+			return withHelp(name + " takes 1-2 arguments")
 		}
 	case ShapeTake3:
 		if w(0) == "" || w(1) == "" || w(2) == "" || n > 3 {
-			return name + " takes three arguments" + help
+			return withHelp(name + " takes three arguments")
 		}
 	case ShapeTake23:
 		if w(0) == "" || w(1) == "" || n > 3 {
-			return name + " takes two or three arguments" + help
+			return withHelp(name + " takes two or three arguments")
 		}
 	case ShapeTake123:
 		if w(0) == "" || n > 3 {
-			return name + " takes one, two or three arguments" + help
+			return withHelp(name + " takes one, two or three arguments")
 		}
 	case ShapeTake13:
 		if w(0) == "" || (w(1) != "" && w(2) == "") || n > 3 {
-			return name + " takes one or three arguments" + help
+			return withHelp(name + " takes one or three arguments")
 		}
 	case ShapeIterate:
 		if w(0) == "" {
-			return name + " requires at least one argument" + help
+			return withHelp(name + " requires at least one argument")
 		}
 	case ShapeIterate2:
 		if w(0) == "" || n < 2 {
-			return name + " requires at least two arguments" + help
+			return withHelp(name + " requires at least two arguments")
 		}
 	case ShapeFlag:
 		if !strings.EqualFold(w(0), "on") && !strings.EqualFold(w(0), "off") {
