@@ -393,7 +393,7 @@ func (l *linter) similarBalancer(name string) *model.Balancer {
 			if b == nil || len(b.Members) == 0 || n == name {
 				continue
 			}
-			if d := cookieNameDistance(n, name); d < bestDist {
+			if d := editDistance(n, name); d < bestDist {
 				best, bestDist = b, d
 			}
 		}
@@ -443,7 +443,7 @@ func redirectingScheme(u string) bool {
 // near miss of name (reverse-balancer-unknown reports it).
 func reverseMisspells(rev []model.ReverseRule, name string) bool {
 	for _, rr := range rev {
-		if k := lintBalancerKey(rr.URL); k != "" && k != name && cookieNameDistance(k, name) <= 2 {
+		if k := lintBalancerKey(rr.URL); k != "" && k != name && editDistance(k, name) <= 2 {
 			return true
 		}
 	}

@@ -147,7 +147,7 @@ func lintBackendCookies(l *linter) {
 			lbSets = lbSets || c.backend == ""
 		}
 		for _, name := range names {
-			if name != b.StickyCookie && (strings.EqualFold(name, b.StickyCookie) || cookieNameDistance(name, b.StickyCookie) <= 2) {
+			if name != b.StickyCookie && (strings.EqualFold(name, b.StickyCookie) || editDistance(name, b.StickyCookie) <= 2) {
 				near = append(near, byName[name]...)
 				near = append(near, ownFor(name, s)...)
 			}
@@ -328,33 +328,6 @@ func lintHostIn(host string, names []string) bool {
 		}
 	}
 	return false
-}
-
-// editDistance is the Levenshtein distance, bounded to short names.
-func cookieNameDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		if a == b {
-			return 0
-		}
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // appSessionCookie reports whether a cookie is normally set by the
