@@ -27,27 +27,37 @@ var notApacheText = map[string]bool{
 
 var syntaxErrRE = regexp.MustCompile(`Syntax error on line (\d+) of [^:]+:(?: (.*))?$`)
 
+// apacheRun runs apache2 -t on a base config (every module loaded but
+// those modSrc loads itself) followed by src, in a fresh sandbox; it
+// returns the output, the sandbox, the config file and the number of base
+// lines before src.
+func apacheRun(t *testing.T, bin, src, modSrc string) (out, dir, conf string, offset int) {
+	t.Helper()
+	dir = t.TempDir()
+	var base strings.Builder
+	fmt.Fprintf(&base, "ServerRoot %s\nPidFile %s/pid\nErrorLog %s/error.log\nMutex file:%s\nServerName apache.test\n", dir, dir, dir, dir)
+	for _, l := range modulesBefore(modSrc) {
+		base.WriteString(l + "\n")
+	}
+	offset = strings.Count(base.String(), "\n")
+	conf = filepath.Join(dir, "t.conf")
+	if err := os.WriteFile(conf, []byte(base.String()+src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := exec.Command(bin, "-f", conf, "-t").CombinedOutput()
+	return string(b), dir, conf, offset
+}
+
 // apacheCheck runs apache2 -t on a base config (every module loaded)
 // followed by src; it returns the error line relative to src and the
 // message, or 0 and "" for Syntax OK.
 func apacheCheck(t *testing.T, bin, src string) (int, string) {
 	t.Helper()
-	dir := t.TempDir()
-	var base strings.Builder
-	fmt.Fprintf(&base, "ServerRoot %s\nPidFile %s/pid\nErrorLog %s/error.log\nMutex file:%s\nServerName apache.test\n", dir, dir, dir, dir)
 	// Modules the snippet loads itself are left out (so its LoadModule
 	// lines are really attempted), except mod_proxy, which the other
 	// proxy modules of the base need.
-	for _, l := range modulesBefore(strings.ReplaceAll(src, "LoadModule proxy_module", "")) {
-		base.WriteString(l + "\n")
-	}
-	offset := strings.Count(base.String(), "\n")
-	conf := filepath.Join(dir, "t.conf")
-	if err := os.WriteFile(conf, []byte(base.String()+src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := exec.Command(bin, "-f", conf, "-t").CombinedOutput()
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	out, dir, _, offset := apacheRun(t, bin, src, strings.ReplaceAll(src, "LoadModule proxy_module", ""))
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	for i, l := range lines {
 		m := syntaxErrRE.FindStringSubmatch(l)
 		if m == nil {
@@ -103,20 +113,9 @@ func TestTablesAgreeWithApache(t *testing.T) {
 // output with the sandbox's file positions rewritten to t.conf:LINE.
 func apacheOutput(t *testing.T, bin, src string) string {
 	t.Helper()
-	dir := t.TempDir()
-	var base strings.Builder
-	fmt.Fprintf(&base, "ServerRoot %s\nPidFile %s/pid\nErrorLog %s/error.log\nMutex file:%s\nServerName apache.test\n", dir, dir, dir, dir)
-	for _, l := range modulesBefore(src) {
-		base.WriteString(l + "\n")
-	}
-	offset := strings.Count(base.String(), "\n")
-	conf := filepath.Join(dir, "t.conf")
-	if err := os.WriteFile(conf, []byte(base.String()+src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := exec.Command(bin, "-f", conf, "-t").CombinedOutput()
+	out, _, conf, offset := apacheRun(t, bin, src, src)
 	re := regexp.MustCompile(regexp.QuoteMeta(conf) + `:(\d+)|line (\d+) of ` + regexp.QuoteMeta(conf))
-	return re.ReplaceAllStringFunc(string(out), func(m string) string {
+	return re.ReplaceAllStringFunc(out, func(m string) string {
 		sm := re.FindStringSubmatch(m)
 		if sm[1] != "" {
 			n, _ := strconv.Atoi(sm[1])
