@@ -27,10 +27,11 @@ import (
 //     the file.
 //   - A directory without a trailing slash is a 301 to the slash form
 //     when mod_dir is loaded (DirectorySlash On), with the query kept;
-//     with the slash, DirectoryIndex index.html is served. A directory
-//     with no index is 403 when mod_autoindex is loaded (balancerd never
-//     lists directories: Options Indexes is treated as off) and 404
-//     otherwise, as the core's "Attempt to serve directory".
+//     with the slash, the first DirectoryIndex file (default index.html)
+//     is served. A directory with no index is 403 when mod_autoindex is
+//     loaded (balancerd never lists directories: Options Indexes is
+//     treated as off) and 404 otherwise, as the core's "Attempt to serve
+//     directory".
 //   - Content-Type comes from mod_mime's TypesConfig (/etc/mime.types)
 //     when mod_mime is loaded, by the file's extensions (the last known
 //     one wins); an unknown extension or no mod_mime means no
@@ -89,8 +90,7 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request, sn *snapsho
 			return true
 		}
 		if sn.hasModule("dir_module") && strings.HasSuffix(rt.uri, "/") {
-			idx := path.Join(name, "index.html")
-			if ifi, ierr := os.Stat(idx); ierr == nil && ifi.Mode().IsRegular() {
+			if idx, ifi := sn.findIndex(rt, name); ifi != nil {
 				if st := s.recheckAccess(w, r, rt, idx); st != 0 {
 					return true
 				}
@@ -171,7 +171,7 @@ func (s *Server) recheckAccess(w http.ResponseWriter, r *http.Request, rt *route
 		return 0
 	}
 	res := s.opts.Access.Check(r, &AccessInput{Server: rt.vh.srv, Dirs: rt.dirs, Sections: rt.sections,
-		URI: rt.uri + "index.html", FilePath: file, Env: rt.env})
+		URI: rt.uri + path.Base(file), FilePath: file, Env: rt.env})
 	if res.Status == 0 {
 		return 0
 	}
@@ -450,11 +450,40 @@ func (sn *snapshot) explainStatic(rt *route) (int, string) {
 	case !strings.HasSuffix(rt.uri, "/"):
 		return http.StatusMovedPermanently, "DirectorySlash: redirect to " + rt.uri + "/"
 	}
-	if ifi, err := os.Stat(path.Join(name, "index.html")); err == nil && ifi.Mode().IsRegular() {
-		return http.StatusOK, "DirectoryIndex " + path.Join(name, "index.html")
+	if idx, ifi := sn.findIndex(rt, name); ifi != nil {
+		return http.StatusOK, "DirectoryIndex " + idx
 	}
 	if sn.hasModule("autoindex_module") {
-		return http.StatusForbidden, name + " has no index.html and balancerd does not list directories"
+		return http.StatusForbidden, name + " has no DirectoryIndex file and balancerd does not list directories"
 	}
-	return http.StatusNotFound, name + " has no index.html"
+	return http.StatusNotFound, name + " has no DirectoryIndex file"
+}
+
+// defaultIndex is mod_dir's default DirectoryIndex.
+var defaultIndex = []string{"index.html"}
+
+// findIndex returns the first DirectoryIndex file of dir that is a
+// regular file; the list is the innermost level's that sets one, else
+// the main server's, else index.html.
+func (sn *snapshot) findIndex(rt *route, dir string) (string, fs.FileInfo) {
+	names := defaultIndex
+	found := false
+	for i := len(rt.dirs) - 1; i >= 0 && !found; i-- {
+		if v := rt.dirs[i].DirectoryIndex; v != nil {
+			names, found = v, true
+		}
+	}
+	if m := sn.main.srv.Dir; !found && m != nil && m.DirectoryIndex != nil {
+		names = m.DirectoryIndex
+	}
+	for _, n := range names {
+		p := path.Join(dir, n)
+		if !strings.HasPrefix(p, dir+"/") {
+			continue // "../x" never leaves the directory
+		}
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, fi
+		}
+	}
+	return "", nil
 }

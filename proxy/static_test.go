@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -301,6 +302,32 @@ func TestExplainStaticMatchesServing(t *testing.T) {
 		drain(res)
 		if ex.Outcome != "file" || ex.Status != res.StatusCode || ex.Reason == "" {
 			t.Errorf("%s: explain %s %d (%s), served %d", p, ex.Outcome, ex.Status, ex.Reason, res.StatusCode)
+		}
+	}
+}
+
+// TestDirectoryIndexList: the innermost level's list is tried in order,
+// the main server's applies to virtual hosts, "disabled" turns it off.
+func TestDirectoryIndexList(t *testing.T) {
+	root := staticRoot(t)
+	if err := os.WriteFile(filepath.Join(root, "sub", "home.htm"), []byte("home"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "..", "index.html"), []byte("escaped"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vh := vhostCfg("front.test")
+	vh.DocumentRoot = root
+	vh.Directories = []*model.Section{{Kind: "Directory", Path: filepath.Join(root, "empty"), Dir: &model.DirConfig{DirectoryIndex: []string{}}}}
+	cfg := config(vh)
+	cfg.Main.Dir.DirectoryIndex = []string{"../index.html", "nope.html", "home.htm", "index.html"}
+	cfg.Modules = []string{"autoindex_module", "dir_module"}
+	_, base := start(t, cfg, Options{})
+	for p, want := range map[string]string{"/sub/": "200 home", "/": "200 <p>home</p>", "/empty/": "403 "} {
+		res := get(t, nil, "GET", base+p, "front.test")
+		body := drain(res)
+		if got := strconv.Itoa(res.StatusCode) + " " + body; !strings.HasPrefix(got, want) || (res.StatusCode == 403 && strings.Contains(body, "home")) {
+			t.Errorf("%s: %.40q, want %q", p, got, want)
 		}
 	}
 }

@@ -311,6 +311,9 @@ type DirConfig struct {
 	AllowOverride []string
 	// AllowOverrideSet records whether AllowOverride was written here.
 	AllowOverrideSet bool
+	// DirectoryIndex (mod_dir) written at this level: nil = inherit
+	// (Apache's default "index.html"); empty = "DirectoryIndex disabled".
+	DirectoryIndex []string
 	// ErrorOverride is ProxyErrorOverride written in this section; nil =
 	// inherit (the enclosing section's, else Server.Proxy's).
 	ErrorOverride *ErrorOverride
