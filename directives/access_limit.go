@@ -130,7 +130,7 @@ func applyLimit(b *Builder, d *parser.Directive) error {
 	}
 
 	top := scopeAccess(b, d)
-	la := &model.Access{Source: authSource(d), LimitMethods: eff.sorted(), LimitExcept: eff.except}
+	la := &model.Access{Source: source(d), LimitMethods: eff.sorted(), LimitExcept: eff.except}
 	top.Limited = append(top.Limited, la)
 	st.limits = append(st.limits, &authLimit{access: la, methods: eff})
 

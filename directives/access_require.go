@@ -119,7 +119,7 @@ func requireParent(b *Builder, d *parser.Directive) *model.RequireNode {
 	}
 	a := limitedAccess(b, d)
 	if a.Require == nil {
-		a.Require = &model.RequireNode{Kind: "any", Source: authSource(d)}
+		a.Require = &model.RequireNode{Kind: "any", Source: source(d)}
 	}
 	return a.Require
 }
@@ -149,7 +149,7 @@ func applyRequire(b *Builder, d *parser.Directive) error {
 	if err != nil {
 		return err
 	}
-	n.Source = authSource(d)
+	n.Source = source(d)
 	parent := requireParent(b, d)
 	if n.Negate {
 		if err := negativeUnderOr(parent, "negative Require directive"); err != nil {
@@ -166,7 +166,7 @@ func applyRequireSection(b *Builder, d *parser.Directive) error {
 	if strings.TrimSpace(d.Raw) != "" {
 		return apacheErr(name + " directive doesn't take additional arguments")
 	}
-	n := &model.RequireNode{Kind: kind, Source: authSource(d)}
+	n := &model.RequireNode{Kind: kind, Source: source(d)}
 	parent := requireParent(b, d)
 	st, done := pushAuthState(b)
 	defer done()

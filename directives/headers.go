@@ -182,7 +182,7 @@ func applyHeader(b *Builder, d *parser.Directive) error {
 	if err != nil {
 		return err
 	}
-	r.Source = authSource(d)
+	r.Source = source(d)
 	if r.EnvCond == "early" {
 		b.Warnf(d, "header-early", "%s ... early: balancerd applies early headers at the normal time", d.Name)
 	}

@@ -109,7 +109,7 @@ func resolveLogFormat(s *model.Server, f string) string {
 func applyCustomLog(b *Builder, d *parser.Directive) error {
 	args := d.ArgValues()
 	s := logServer(b)
-	cl := model.CustomLog{Source: authSource(d), Target: args[0]}
+	cl := model.CustomLog{Source: source(d), Target: args[0]}
 	if strings.EqualFold(d.Name, "TransferLog") {
 		cl.Format = DefaultLogFormat
 		if f, ok := s.LogFormats[""]; ok {

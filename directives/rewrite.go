@@ -151,7 +151,7 @@ func applyRewriteCond(b *Builder, d *parser.Directive) error {
 	if len(args) < 2 {
 		return apacheErrf("RewriteCond: bad argument line '%s'", d.Raw)
 	}
-	c := &model.RewriteCond{Source: authSource(d), TestString: args[0]}
+	c := &model.RewriteCond{Source: source(d), TestString: args[0]}
 	if len(args) > 2 {
 		flags, err := rewriteFlagList("RewriteCond", args[2])
 		if err != nil {
@@ -318,7 +318,7 @@ func applyRewriteRule(b *Builder, d *parser.Directive) error {
 	if len(args) < 2 {
 		return apacheErrf("RewriteRule: bad argument line '%s'", d.Raw)
 	}
-	r := &model.RewriteRule{Source: authSource(d), Substitution: args[1]}
+	r := &model.RewriteRule{Source: source(d), Substitution: args[1]}
 	if len(args) > 2 {
 		list, err := rewriteFlagList("RewriteRule", args[2])
 		if err != nil {
