@@ -3,7 +3,6 @@ package directives
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,17 +22,6 @@ import (
 // golden --check output, paths relative to testdata/check) and apache.txt
 // (what `apache2 -t` says about lb.conf). Regenerate both with
 // `go test ./directives -run 'TestCheckCorpus' -update`.
-
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 const corpusDir = "../testdata/check"
 
@@ -108,7 +96,7 @@ func TestCheckCorpus(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ds := relDiags(checkCase(c), base)
-			if _, err := os.Stat("/var/www"); err != nil && !updating() {
+			if _, err := os.Stat("/var/www"); err != nil && !*update {
 				// The seed configs name /var/www, which exists wherever
 				// Apache is installed; elsewhere Load adds AH00112 (a
 				// DocumentRoot that does not exist), which the goldens,
@@ -126,16 +114,8 @@ func TestCheckCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden := filepath.Join(c.dir, "expected.txt")
-			if updating() {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got := buf.String(); got != string(want) {
+			want := readGolden(t, golden, buf.Bytes())
+			if got := buf.String(); got != want {
 				t.Errorf("--check output differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
 			}
 			buf.Reset()
@@ -219,16 +199,8 @@ func TestCheckCorpusApache(t *testing.T) {
 			}
 			verdict += text
 			golden := filepath.Join(c.dir, "apache.txt")
-			if updating() {
-				if err := os.WriteFile(golden, []byte(verdict), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if first, _, _ := strings.Cut(string(want), "\n"); !strings.HasPrefix(verdict, first+"\n") {
+			want := readGolden(t, golden, []byte(verdict))
+			if first, _, _ := strings.Cut(want, "\n"); !strings.HasPrefix(verdict, first+"\n") {
 				t.Errorf("Apache's verdict changed: now %q, %s says %q", strings.SplitN(verdict, "\n", 2)[0], golden, first)
 			}
 			if !rejects {

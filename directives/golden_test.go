@@ -9,7 +9,23 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/directives golden files")
+var update = flag.Bool("update", false, "rewrite the golden files (testdata/directives, testdata/check)")
+
+// readGolden returns the content of the golden file path; with -update it
+// first writes got there.
+func readGolden(t *testing.T, path string, got []byte) string {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	return string(want)
+}
 
 // TestModelGolden builds each testdata/directives/*.conf and compares the
 // model (as JSON) and the diagnostics with its .golden file (regenerate
@@ -42,17 +58,8 @@ func TestModelGolden(t *testing.T) {
 			}
 			got := sb.String() + string(js) + "\n"
 			golden := strings.TrimSuffix(f, ".conf") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if string(want) != got {
+			want := readGolden(t, golden, []byte(got))
+			if want != got {
 				t.Errorf("model of %s differs from %s (run with -update and review the diff)", f, golden)
 			}
 		})
