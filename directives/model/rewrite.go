@@ -34,7 +34,7 @@ func ParseCookieFlag(s string) (c RewriteCookie, ok bool) {
 	c = RewriteCookie{Name: fields[0], Value: fields[1], Domain: fields[2], Path: "/"}
 	rest := fields[3:]
 	if len(rest) > 0 {
-		c.Lifetime = atol(rest[0])
+		c.Lifetime = Atol(rest[0])
 	}
 	if len(rest) > 1 {
 		c.Path = rest[1]
@@ -67,9 +67,10 @@ func CookieFlagTrue(v, word string) bool {
 	return strings.EqualFold(v, "true") || v == "1" || strings.EqualFold(v, word)
 }
 
-// atol mimics C atol: optional whitespace and sign, then leading digits;
-// anything unparsable is 0.
-func atol(s string) int {
+// Atol mimics C atol: optional whitespace and sign, then leading digits;
+// anything unparsable (or out of range) is 0. Apache parses RewriteRule
+// cookie lifetimes and balancer-manager form values this way.
+func Atol(s string) int {
 	s = strings.TrimLeft(s, " \t\n\v\f\r")
 	end := 0
 	if end < len(s) && (s[end] == '+' || s[end] == '-') {

@@ -261,17 +261,17 @@ func (m *Manager) applyBalancer(b *balancer.Balancer, p map[string]string) int {
 		_, _ = b.SetLBMethod(val)
 	}
 	if val, ok := p["b_tmo"]; ok {
-		if n := atoi(val); n >= 0 && n <= 7200 {
+		if n := model.Atol(val); n >= 0 && n <= 7200 {
 			_ = b.SetTimeout(time.Duration(n) * time.Second)
 		}
 	}
 	if val, ok := p["b_max"]; ok {
-		if n := atoi(val); n >= 0 && n <= 99 {
+		if n := model.Atol(val); n >= 0 && n <= 99 {
 			_ = b.SetMaxAttempts(n)
 		}
 	}
 	if val, ok := p["b_sforce"]; ok {
-		b.SetNoFailover(atoi(val) != 0)
+		b.SetNoFailover(model.Atol(val) != 0)
 	}
 	if val, ok := p["b_ss"]; ok && val != "" {
 		_ = b.SetStickySession(val)
@@ -316,11 +316,11 @@ func applyWorker(w *balancer.Member, p map[string]string) {
 	}
 	for _, f := range workerFlags {
 		if val, ok := p[f.key]; ok {
-			_ = w.SetFlag(f.flag, atoi(val) != 0)
+			_ = w.SetFlag(f.flag, model.Atol(val) != 0)
 		}
 	}
 	if val, ok := p["w_ls"]; ok {
-		if n := atoi(val); n >= 0 && n <= 99 {
+		if n := model.Atol(val); n >= 0 && n <= 99 {
 			_ = w.SetLBSet(n)
 		}
 	}

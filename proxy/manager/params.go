@@ -77,24 +77,6 @@ func parseParams(input string, allowed []string) map[string]string {
 	return out
 }
 
-// atoi is C atoi: optional leading whitespace and sign, then digits;
-// anything else yields what was read so far (0 if nothing).
-func atoi(s string) int {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	end := 0
-	if end < len(s) && (s[end] == '+' || s[end] == '-') {
-		end++
-	}
-	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
-		end++
-	}
-	n, err := strconv.Atoi(s[:end])
-	if err != nil {
-		return 0
-	}
-	return n
-}
-
 // atof is C atof on the longest numeric prefix (no hex, no inf/nan).
 func atof(s string) float64 {
 	s = strings.TrimLeft(s, " \t\n\v\f\r")
