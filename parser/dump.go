@@ -31,6 +31,18 @@ func Dump(r *Result, base string) string {
 		}
 		return p
 	}
+	// from renders an include chain: " [from FILE:LINE > ...]", or "".
+	from := func(chain []Pos) string {
+		if len(chain) == 0 {
+			return ""
+		}
+		parts := make([]string, len(chain))
+		for i, p := range chain {
+			p = rel(p)
+			parts[i] = fmt.Sprintf("%s:%d", p.File, p.Line)
+		}
+		return " [from " + strings.Join(parts, " > ") + "]"
+	}
 	var walk func(ds []*Directive, indent string)
 	walk = func(ds []*Directive, indent string) {
 		for _, d := range ds {
@@ -54,14 +66,7 @@ func Dump(r *Result, base string) string {
 			if d.IsSection {
 				b.WriteByte('>')
 			}
-			if len(d.IncludedFrom) > 0 {
-				parts := make([]string, len(d.IncludedFrom))
-				for i, p := range d.IncludedFrom {
-					p = rel(p)
-					parts[i] = fmt.Sprintf("%s:%d", p.File, p.Line)
-				}
-				b.WriteString(" [from " + strings.Join(parts, " > ") + "]")
-			}
+			b.WriteString(from(d.IncludedFrom))
 			b.WriteByte('\n')
 			if d.Raw != strings.Join(vals, " ") {
 				fmt.Fprintf(&b, "%s| raw: %s\n", indent, strconv.Quote(d.Raw))
@@ -98,14 +103,7 @@ func Dump(r *Result, base string) string {
 			d.Message = strings.ReplaceAll(d.Message, strings.TrimSuffix(base, "/")+"/", "")
 		}
 		b.WriteString(d.String())
-		if len(d.IncludedFrom) > 0 {
-			parts := make([]string, len(d.IncludedFrom))
-			for i, p := range d.IncludedFrom {
-				p = rel(p)
-				parts[i] = fmt.Sprintf("%s:%d", p.File, p.Line)
-			}
-			b.WriteString(" [from " + strings.Join(parts, " > ") + "]")
-		}
+		b.WriteString(from(d.IncludedFrom))
 		b.WriteByte('\n')
 	}
 	return b.String()
