@@ -170,18 +170,7 @@ func TestDownBackendRefuses(t *testing.T) {
 }
 
 func TestRenderNormalisesPorts(t *testing.T) {
-	s, err := ParseScript("s", "backend b1\nGET /x\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx, err := StartFixture(s, "/scn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fx.Close()
-	// The backend itself plays the front server here.
-	port := fx.Backends[0].Port()
-	out := fx.Render(fx.Run(port), port)
+	out := renderDirect(t, "backend b1\nGET /x\n")
 	for _, want := range []string{"== GET /x HTTP/1.1", "< X-Backend: b1", "< body| b1 GET /x",
 		"b1 got: Host: 127.0.0.1:${B1_PORT}", "answered by, in order: b1"} {
 		if !strings.Contains(out, want) {
@@ -212,17 +201,7 @@ func TestMask(t *testing.T) {
 }
 
 func TestCaptureFeedsLaterRequests(t *testing.T) {
-	s, err := ParseScript("s", "backend longname\nGET /first\ncapture WHO ^(\\w+) GET\nGET /second/${WHO}\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx, err := StartFixture(s, "/scn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fx.Close()
-	port := fx.Backends[0].Port()
-	out := fx.Render(fx.Run(port), port)
+	out := renderDirect(t, "backend longname\nGET /first\ncapture WHO ^(\\w+) GET\nGET /second/${WHO}\n")
 	if !strings.Contains(out, "< capture WHO: captured") || !strings.Contains(out, "${WHO} got: GET /second/${WHO} HTTP/1.1") {
 		t.Errorf("capture not applied or not normalised:\n%s", out)
 	}
@@ -231,7 +210,17 @@ func TestCaptureFeedsLaterRequests(t *testing.T) {
 // TestStreamBackendDetectsEarlyDelivery: talking to the backend directly
 // (no proxy buffering), part 2 reports that the client had part 1.
 func TestStreamBackendDetectsEarlyDelivery(t *testing.T) {
-	s, err := ParseScript("s", "backend b action=stream\nGET /s\n")
+	out := renderDirect(t, "backend b action=stream\nGET /s\n")
+	if !strings.Contains(out, "< body| data: part 2: the client had part 1 before part 2 was sent") {
+		t.Errorf("stream verdict missing:\n%s", out)
+	}
+}
+
+// renderDirect runs a script against its first backend, which plays the
+// front server (no proxy in between), and returns the rendered exchanges.
+func renderDirect(t *testing.T, script string) string {
+	t.Helper()
+	s, err := ParseScript("s", script)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,8 +230,5 @@ func TestStreamBackendDetectsEarlyDelivery(t *testing.T) {
 	}
 	defer fx.Close()
 	port := fx.Backends[0].Port()
-	out := fx.Render(fx.Run(port), port)
-	if !strings.Contains(out, "< body| data: part 2: the client had part 1 before part 2 was sent") {
-		t.Errorf("stream verdict missing:\n%s", out)
-	}
+	return fx.Render(fx.Run(port), port)
 }
