@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -330,4 +331,24 @@ func TestDirectoryIndexList(t *testing.T) {
 			t.Errorf("%s: %.40q, want %q", p, got, want)
 		}
 	}
+}
+
+// FuzzStaticPath: whatever the request path and AllowEncodedSlashes mode,
+// the file a request maps to stays under DocumentRoot.
+func FuzzStaticPath(f *testing.F) {
+	for _, s := range []string{"/a/../../b", "/%2e%2e/x", "/a%2F..%2F..%2Fx", "/..%2f..%2fetc", "/./.%2e/", "/x/%2E%2E%2F%2E%2E/y"} {
+		f.Add(s)
+	}
+	const root = "/srv/www"
+	f.Fuzz(func(t *testing.T, raw string) {
+		for _, mode := range []string{slashesOff, slashesOn, slashesNoDecode} {
+			u, st := cleanURIMode(raw, mode)
+			if st != 0 {
+				continue
+			}
+			if p := path.Join(root, u); p != root && !strings.HasPrefix(p, root+"/") {
+				t.Fatalf("%q (%s) -> uri %q -> file %q outside %s", raw, mode, u, p, root)
+			}
+		}
+	})
 }
