@@ -158,14 +158,7 @@ func lintRuleCovers(a, b *model.ProxyPassRule) bool {
 // <Location> ProxyPass.
 func lintProxyPassOrder(l *linter) {
 	for _, s := range l.servers() {
-		var server, located []*model.ProxyPassRule
-		for _, r := range s.ProxyPass {
-			if r.InLocation != "" {
-				located = append(located, r)
-			} else {
-				server = append(server, r)
-			}
-		}
+		server, located := splitByLocation(s.ProxyPass)
 		for j, b := range server {
 			for _, a := range server[:j] {
 				if !lintRuleCovers(a, b) {

@@ -246,22 +246,8 @@ func mergeServer(b *Builder, main, vh *model.Server) {
 
 	// ProxyPass: main-server rules first, always (2.4.71 ignores
 	// ProxyPassInherit here, spec 3.3); server-level before <Location> ones.
-	var mainSrv, mainLoc []*model.ProxyPassRule
-	for _, r := range main.ProxyPass {
-		if r.InLocation != "" {
-			mainLoc = append(mainLoc, r)
-		} else {
-			mainSrv = append(mainSrv, r)
-		}
-	}
-	var vhSrv, vhLoc []*model.ProxyPassRule
-	for _, r := range vh.ProxyPass {
-		if r.InLocation != "" {
-			vhLoc = append(vhLoc, r)
-		} else {
-			vhSrv = append(vhSrv, r)
-		}
-	}
+	mainSrv, mainLoc := splitByLocation(main.ProxyPass)
+	vhSrv, vhLoc := splitByLocation(vh.ProxyPass)
 	rules := append(append(append(append([]*model.ProxyPassRule(nil), mainSrv...), vhSrv...), mainLoc...), vhLoc...)
 	vh.ProxyPass = rules
 
@@ -400,4 +386,17 @@ func overlayBalancer(base, over *model.Balancer) *model.Balancer {
 		}
 	}
 	return &out
+}
+
+// splitByLocation separates server-level ProxyPass rules from those
+// written inside <Location>, keeping the order of each.
+func splitByLocation(rules []*model.ProxyPassRule) (server, located []*model.ProxyPassRule) {
+	for _, r := range rules {
+		if r.InLocation != "" {
+			located = append(located, r)
+		} else {
+			server = append(server, r)
+		}
+	}
+	return server, located
 }
