@@ -104,6 +104,15 @@ func Build(res *parser.Result, opts LoadOptions) (*model.Config, parser.Diagnost
 	for id := range b.loaded {
 		mods[id] = true
 	}
+	if b.fragment {
+		// A fragment (a vhost file with no MPM loaded) runs inside a
+		// server whose main config loads the modules: every standard
+		// module counts as loaded, as the walker already assumes for its
+		// directives (mod_mime, mod_dir, ... for DocumentRoot files).
+		for id := range modulesByID {
+			mods[id] = true
+		}
+	}
 	for id := range mods {
 		cfg.Modules = append(cfg.Modules, id)
 	}
