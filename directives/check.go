@@ -35,14 +35,14 @@ func Check(path string, opts CheckOptions) parser.Diagnostics {
 	}
 	lopts.BackendFiles = nil
 
-	loadErr := map[string]bool{}
+	loadErr := map[lineKey]bool{}
 	for _, d := range diags {
 		if d.Severity == parser.Error {
-			loadErr[fmt.Sprintf("%s:%d", d.Pos.File, d.Pos.Line)] = true
+			loadErr[lineKey{d.Pos.File, d.Pos.Line}] = true
 		}
 	}
 	for _, d := range Lint(cfg, res, lopts) {
-		if loadErr[fmt.Sprintf("%s:%d", d.Pos.File, d.Pos.Line)] && d.Severity != parser.Error {
+		if loadErr[lineKey{d.Pos.File, d.Pos.Line}] && d.Severity != parser.Error {
 			continue
 		}
 		diags = append(diags, d)

@@ -92,7 +92,8 @@ type linter struct {
 	balancerDirs map[string][]*parser.Directive
 	own          []CookieSetter // cookies the config itself sets
 	disabled     map[string]bool
-	seen         map[string]bool
+	seen         map[reportKey]bool
+	srv          []*model.Server // servers(), computed once
 	diags        parser.Diagnostics
 }
 
@@ -104,7 +105,7 @@ func newLinter(cfg *model.Config, res *parser.Result, opts LintOptions) *linter 
 		backends: append([]BackendInfo(nil), opts.Backends...),
 		idx:      map[lineKey][]*parser.Directive{},
 		disabled: map[string]bool{},
-		seen:     map[string]bool{},
+		seen:     map[reportKey]bool{},
 	}
 	for _, c := range opts.Disable {
 		l.disabled[c] = true
@@ -112,7 +113,10 @@ func newLinter(cfg *model.Config, res *parser.Result, opts LintOptions) *linter 
 	if res != nil {
 		// The lists are windows of one slice of all directives (a line
 		// rarely starts more than one), not one allocation per line.
-		all := make([]*parser.Directive, 0, 256)
+		n := 0
+		lintWalk(res.Directives, func(*parser.Directive, []*parser.Directive) { n++ })
+		l.idx = make(map[lineKey][]*parser.Directive, n)
+		all := make([]*parser.Directive, 0, n)
 		lintWalk(res.Directives, func(d *parser.Directive, _ []*parser.Directive) {
 			k := lineKey{d.Pos.File, d.Pos.Line}
 			all = append(all, d)
@@ -124,6 +128,12 @@ func newLinter(cfg *model.Config, res *parser.Result, opts LintOptions) *linter 
 		})
 	}
 	return l
+}
+
+// reportKey identifies a finding, so that it is reported once.
+type reportKey struct {
+	pos       parser.Pos
+	code, msg string
 }
 
 // lineKey identifies a line of a configuration file.
@@ -153,11 +163,14 @@ func lintWalk(ds []*parser.Directive, f func(d *parser.Directive, parents []*par
 
 // servers returns the main server and the virtual hosts.
 func (l *linter) servers() []*model.Server {
-	var out []*model.Server
-	if l.cfg.Main != nil {
-		out = append(out, l.cfg.Main)
+	if l.srv == nil {
+		l.srv = make([]*model.Server, 0, 1+len(l.cfg.VirtualHosts))
+		if l.cfg.Main != nil {
+			l.srv = append(l.srv, l.cfg.Main)
+		}
+		l.srv = append(l.srv, l.cfg.VirtualHosts...)
 	}
-	return append(out, l.cfg.VirtualHosts...)
+	return l.srv
 }
 
 // serverName names a server for messages.
@@ -250,7 +263,7 @@ func (l *linter) report(sev parser.Severity, code string, pos parser.Pos, direct
 			}
 		}
 	}
-	key := fmt.Sprintf("%s|%s|%s", pos, code, msg)
+	key := reportKey{pos, code, msg}
 	if l.seen[key] {
 		return
 	}

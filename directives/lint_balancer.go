@@ -12,8 +12,12 @@ import (
 // eachBalancer visits every balancer once, with the first server that has
 // it (balancers inherited from the main server are visited with it).
 func (l *linter) eachBalancer(f func(s *model.Server, b *model.Balancer)) {
-	seenPtr := map[*model.Balancer]bool{}
-	seenSrc := map[[2]string]bool{}
+	n := 0
+	for _, s := range l.servers() {
+		n += len(s.Balancers)
+	}
+	seenPtr := make(map[*model.Balancer]bool, n)
+	seenSrc := make(map[[2]string]bool, n)
 	for _, s := range l.servers() {
 		for _, name := range balancerNames(s) {
 			b := s.Balancers[name]
