@@ -70,3 +70,21 @@ func BenchmarkProxyRequestBalancerSticky(b *testing.B) {
 	_, base := start(b, config(vh), Options{})
 	benchRun(b, base, "Cookie", "ROUTEID=.n2")
 }
+
+// BenchmarkProxyRequestSeed has the seed's shape: a "ProxyPass
+// /balancer-manager !" exclusion tried first, then "/" to a two-member
+// byrequests balancer with stickysession and ProxyPassReverse per member;
+// no cookie (balanced).
+func BenchmarkProxyRequestSeed(b *testing.B) {
+	b1, b2 := benchBackend(b), benchBackend(b)
+	vh := vhostCfg("front.test")
+	m1, m2 := worker(b1.URL), worker(b2.URL)
+	m1.Params.Route, m2.Params.Route = "http1", "http2"
+	bc := balancerCfg("balancer://mycluster", m1, m2)
+	bc.StickyCookie, bc.StickyParam = "BALANCEID", "BALANCEID"
+	addBalancer(vh, bc)
+	vh.ProxyPass = []*model.ProxyPassRule{pass("/balancer-manager", "!"), pass("/", "balancer://mycluster/")}
+	vh.Dir.Reverse = []model.ReverseRule{{Path: "/", URL: b1.URL + "/"}, {Path: "/", URL: b2.URL + "/"}}
+	_, base := start(b, config(vh), Options{})
+	benchRun(b, base)
+}

@@ -267,7 +267,9 @@ func (s *Server) tryRule(rule *model.ProxyPassRule, rt *route, raw string, ex *E
 	if rule.Regex != nil {
 		m := rule.Regex.FindStringSubmatchIndex(uri)
 		if m == nil {
-			ex.tried(rule, false, "regex does not match "+strconv.Quote(uri))
+			if ex != nil { // the reason is built only when explaining
+				ex.tried(rule, false, "regex does not match "+strconv.Quote(uri))
+			}
 			return false
 		}
 		if rule.Exclude {
@@ -290,7 +292,9 @@ func (s *Server) tryRule(rule *model.ProxyPassRule, rt *route, raw string, ex *E
 	} else {
 		n := aliasMatch(uri, rule.Path)
 		if n == 0 {
-			ex.tried(rule, false, "prefix "+strconv.Quote(rule.Path)+" does not match "+strconv.Quote(uri))
+			if ex != nil { // the reason is built only when explaining
+				ex.tried(rule, false, "prefix "+strconv.Quote(rule.Path)+" does not match "+strconv.Quote(uri))
+			}
 			return false
 		}
 		if rule.Exclude {
@@ -318,7 +322,9 @@ func (s *Server) tryRule(rule *model.ProxyPassRule, rt *route, raw string, ex *E
 	} else {
 		rt.target = canonURLMode(found, rt.rawQuery, rt.slashes == slashesNoDecode)
 	}
-	ex.tried(rule, true, "matches: "+rt.target)
+	if ex != nil {
+		ex.tried(rule, true, "matches: "+rt.target)
+	}
 	return true
 }
 
