@@ -333,6 +333,9 @@ func (f *Fixture) normalise(s string, frontPort int) string {
 	for _, re := range f.Script.Masks {
 		s = mask(re, s)
 	}
+	for _, re := range f.Script.Drops {
+		s = re.ReplaceAllString(s, "")
+	}
 	return portRE.ReplaceAllStringFunc(s, func(m string) string {
 		if n, ok := names[m]; ok {
 			return n

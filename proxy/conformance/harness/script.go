@@ -59,7 +59,10 @@ type Script struct {
 	IgnoreBody          bool
 	Pace                time.Duration
 	Masks               []*regexp.Regexp
-	Steps               []Step
+	// Drops are removed from both transcripts before they are compared:
+	// a documented, deliberate difference from Apache ("drop REGEX").
+	Drops []*regexp.Regexp
+	Steps []Step
 }
 
 // BackendSpec declares one backend of a scenario.
@@ -141,6 +144,12 @@ func ParseScript(name, src string) (*Script, error) {
 				return nil, errf("mask needs a REGEX with a group")
 			}
 			s.Masks = append(s.Masks, re)
+		case "drop":
+			re, err := regexp.Compile(rest)
+			if err != nil {
+				return nil, errf("drop needs a REGEX: %v", err)
+			}
+			s.Drops = append(s.Drops, re)
 		case "pace":
 			d, err := time.ParseDuration(rest)
 			if err != nil || d < 0 || d > 2*time.Second {
