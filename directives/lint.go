@@ -85,8 +85,8 @@ type linter struct {
 	res      *parser.Result
 	opts     LintOptions
 	backends []BackendInfo
-	// idx maps a file and line to the directives that start there.
-	idx map[lineKey][]*parser.Directive
+	// idx finds the directives that start on a line.
+	idx lineIndex
 	// balancerDirs indexes the directives that set balancer parameters
 	// (built on first use).
 	balancerDirs map[string][]*parser.Directive
@@ -103,7 +103,6 @@ func newLinter(cfg *model.Config, res *parser.Result, opts LintOptions) *linter 
 		res:      res,
 		opts:     opts,
 		backends: append([]BackendInfo(nil), opts.Backends...),
-		idx:      map[lineKey][]*parser.Directive{},
 		disabled: map[string]bool{},
 		seen:     map[reportKey]bool{},
 	}
@@ -111,21 +110,7 @@ func newLinter(cfg *model.Config, res *parser.Result, opts LintOptions) *linter 
 		l.disabled[c] = true
 	}
 	if res != nil {
-		// The lists are windows of one slice of all directives (a line
-		// rarely starts more than one), not one allocation per line.
-		n := 0
-		lintWalk(res.Directives, func(*parser.Directive, []*parser.Directive) { n++ })
-		l.idx = make(map[lineKey][]*parser.Directive, n)
-		all := make([]*parser.Directive, 0, n)
-		lintWalk(res.Directives, func(d *parser.Directive, _ []*parser.Directive) {
-			k := lineKey{d.Pos.File, d.Pos.Line}
-			all = append(all, d)
-			if prev := l.idx[k]; len(prev) > 0 {
-				l.idx[k] = append(prev[:len(prev):len(prev)], d)
-				return
-			}
-			l.idx[k] = all[len(all)-1 : len(all) : len(all)]
-		})
+		l.idx.build(res.Directives, res.Texts)
 	}
 	return l
 }
@@ -140,6 +125,60 @@ type reportKey struct {
 type lineKey struct {
 	file string
 	line int
+}
+
+// lineIndex finds the directives that start on a line of a file: per
+// file, a slice indexed by line number (the linter asks for every model
+// object's line, a map keyed by file and line cost more than the rest of
+// the index).
+type lineIndex struct {
+	files map[string][][]*parser.Directive
+}
+
+// build indexes ds; texts (parser.Result.Texts, may be nil) size the
+// per-file slices.
+func (x *lineIndex) build(ds []*parser.Directive, texts map[string]string) {
+	x.files = map[string][][]*parser.Directive{}
+	var file string
+	var lines [][]*parser.Directive
+	// The lists are windows of one slice of all directives (a line rarely
+	// starts more than one), not one allocation per line.
+	n := 0
+	lintWalk(ds, func(*parser.Directive, []*parser.Directive) { n++ })
+	all := make([]*parser.Directive, 0, n)
+	lintWalk(ds, func(d *parser.Directive, _ []*parser.Directive) {
+		if d.Pos.Line < 0 || d.Pos.Line > 1<<26 {
+			return // not a real line number (no file has 64M lines)
+		}
+		if d.Pos.File != file || lines == nil {
+			x.files[file] = lines
+			file, lines = d.Pos.File, x.files[d.Pos.File]
+			if text, ok := texts[file]; ok && lines == nil {
+				lines = make([][]*parser.Directive, 0, strings.Count(text, "\n")+2)
+			}
+		}
+		for len(lines) <= d.Pos.Line {
+			lines = append(lines, nil)
+		}
+		all = append(all, d)
+		if prev := lines[d.Pos.Line]; len(prev) > 0 {
+			lines[d.Pos.Line] = append(prev[:len(prev):len(prev)], d)
+			return
+		}
+		lines[d.Pos.Line] = all[len(all)-1 : len(all) : len(all)]
+	})
+	if lines != nil {
+		x.files[file] = lines
+	}
+}
+
+// at returns the directives that start on line of file.
+func (x *lineIndex) at(file string, line int) []*parser.Directive {
+	lines := x.files[file]
+	if line < 0 || line >= len(lines) {
+		return nil
+	}
+	return lines[line]
 }
 
 // lintWalk calls f for every directive of ds and their blocks, depth
@@ -224,7 +263,7 @@ func (l *linter) pos(source, name string) parser.Pos {
 	if p.Col != 0 {
 		return p
 	}
-	ds := l.idx[lineKey{p.File, p.Line}]
+	ds := l.idx.at(p.File, p.Line)
 	for _, d := range ds {
 		if name == "" || strings.EqualFold(d.Name, name) {
 			return d.Pos
@@ -256,7 +295,7 @@ func (l *linter) report(sev parser.Severity, code string, pos parser.Pos, direct
 	}
 	msg := fmt.Sprintf(format, args...)
 	if directive == "" {
-		for _, d := range l.idx[lineKey{pos.File, pos.Line}] {
+		for _, d := range l.idx.at(pos.File, pos.Line) {
 			if d.Pos.Col == pos.Col {
 				directive = d.Name
 				break
