@@ -25,6 +25,10 @@ type Member struct {
 	lbstatus  int
 	errorTime time.Time // zero = never in error / reset by a successful connect
 	retries   int
+	// errorState is set (under b.mu) whenever errorTime or retries become
+	// non-zero, so that ConnectOK, called for every request, takes the
+	// balancer lock only when there is something to reset.
+	errorState atomic.Bool
 	hcPass    int
 	hcFail    int
 
@@ -236,14 +240,19 @@ func (m *Member) MarkError() bool {
 	}
 	m.status |= model.StatusError
 	m.errorTime = now
+	m.errorState.Store(true)
 	return true
 }
 
 // ConnectOK records a successful connect to the backend: the error time
 // and retry count are reset (Apache's ap_proxy_connect_backend).
 func (m *Member) ConnectOK() {
+	if !m.errorState.Load() {
+		return
+	}
 	m.b.mu.Lock()
 	m.errorTime, m.retries = time.Time{}, 0
+	m.errorState.Store(false)
 	m.b.mu.Unlock()
 }
 
@@ -259,6 +268,7 @@ func (m *Member) retryLocked(now *lazyTime) bool {
 	}
 	if m.status&model.StatusIgnoreErrors != 0 || now.get().After(m.errorTime.Add(m.Config().Params.Retry)) {
 		m.retries++
+		m.errorState.Store(true)
 		m.status &^= model.StatusError
 		return true
 	}

@@ -223,6 +223,7 @@ func (b *Balancer) forceRecoveryLocked(now *lazyTime, cons []Consideration) {
 	}
 	for i, m := range b.members {
 		m.retries++
+		m.errorState.Store(true)
 		m.status &^= model.StatusError
 		if cons != nil {
 			cons[i].ForcedRecovery = true
