@@ -29,8 +29,8 @@ type Member struct {
 	// non-zero, so that ConnectOK, called for every request, takes the
 	// balancer lock only when there is something to reset.
 	errorState atomic.Bool
-	hcPass    int
-	hcFail    int
+	hcPass     int
+	hcFail     int
 
 	busy        atomic.Int64
 	elected     atomic.Int64
