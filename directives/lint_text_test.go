@@ -2,6 +2,7 @@ package directives
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/balancerd/balancerd/parser"
@@ -52,4 +53,48 @@ func TestLintParseSource(t *testing.T) {
 			t.Errorf("lintParseSource(%q) = %+v, want %+v", tt.src, got, tt.want)
 		}
 	}
+}
+
+// continuedCommentsBySplit is the former implementation (split the whole
+// file into lines), kept as the reference for FuzzLintContinuedComments.
+func continuedCommentsBySplit(data string) []string {
+	var out []string
+	lines := strings.Split(data, "\n")
+	for i := 0; i < len(lines); i++ {
+		start := i
+		first := strings.TrimLeft(strings.TrimSuffix(lines[i], "\r"), " \t")
+		for i+1 < len(lines) && strings.HasSuffix(strings.TrimSuffix(lines[i], "\r"), "\\") {
+			i++
+		}
+		if !strings.HasPrefix(first, "#") || i == start {
+			continue
+		}
+		for j := start + 1; j <= i; j++ {
+			text := strings.TrimSuffix(lines[j], "\r")
+			trimmed := strings.TrimLeft(text, " \t")
+			if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%d:%d<-%d", j+1, len(text)-len(trimmed)+1, start+1))
+			break
+		}
+	}
+	return out
+}
+
+// FuzzLintContinuedComments: the line scanner finds exactly what splitting
+// the text into lines finds.
+func FuzzLintContinuedComments(f *testing.F) {
+	for _, s := range []string{"# a \\\nB\n", "# a \\\r\n# b \\\n  C\n", "A \\\n# b\\\nC", "", "\\\n\\\n", "#\\"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		var got []string
+		lintContinuedComments(text, func(line, col, comment int) {
+			got = append(got, fmt.Sprintf("%d:%d<-%d", line, col, comment))
+		})
+		if want := continuedCommentsBySplit(text); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("text %q: got %v, want %v", text, got, want)
+		}
+	})
 }
