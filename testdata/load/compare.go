@@ -48,11 +48,15 @@ type result struct {
 	// backendConns counts the connections the backends accepted during
 	// the run (connection reuse towards the backends).
 	backendConns int
-	rps          float64
-	p99          time.Duration
-	non2xx       string
-	errs         string
-	failure      string
+	// cpuPerReq is the server's CPU time (user+system, all its processes)
+	// per request of the run; 0 where /proc is not available.
+	cpuPerReq time.Duration
+	requests  int64
+	rps       float64
+	p99       time.Duration
+	non2xx    string
+	errs      string
+	failure   string
 }
 
 func main() {
@@ -117,23 +121,28 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
 
 	servers := []struct {
 		name  string
-		start func(dir string, v harness.Vars) (func(), error)
+		start func(dir string, v harness.Vars) (func(), func() int, error)
 	}{
-		{"Apache", func(dir string, v harness.Vars) (func(), error) {
+		{"Apache", func(dir string, v harness.Vars) (func(), func() int, error) {
 			conf, err := harness.WriteMainConfig(harness.MainConfig{Dir: dir, Include: vhost, MPM: debianEventMPM})
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			a, err := harness.StartApache(apache, conf, dir, v["FRONT"], v)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			return a.Stop, nil
+			pid := func() int {
+				b, _ := os.ReadFile(filepath.Join(dir, "apache2.pid"))
+				n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+				return n
+			}
+			return a.Stop, pid, nil
 		}},
-		{"balancerd", func(dir string, v harness.Vars) (func(), error) {
+		{"balancerd", func(dir string, v harness.Vars) (func(), func() int, error) {
 			conf, err := harness.WriteMainConfig(harness.MainConfig{Dir: dir, Include: vhost, MPM: debianEventMPM})
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			return startBinary(bdBin, conf, dir, v)
 		}},
@@ -141,6 +150,7 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
 	// Both servers run for the whole comparison; the loads alternate
 	// between them so that background noise on the machine hits both alike.
 	fronts := map[string]string{}
+	pids := map[string]func() int{}
 	for _, s := range servers {
 		dir := filepath.Join(tmp, s.name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -156,13 +166,14 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
 		}
 		v["FRONT_PORT"] = strconv.Itoa(port)
 		v["FRONT"] = "127.0.0.1:" + v["FRONT_PORT"]
-		stop, err := s.start(dir, v)
+		stop, pid, err := s.start(dir, v)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s did not start: %v\n", s.name, err)
 			continue
 		}
 		defer stop()
 		fronts[s.name] = v["FRONT"]
+		pids[s.name] = pid
 	}
 	results := map[string][]result{}
 	for _, l := range loads {
@@ -175,10 +186,15 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
 			// Warm up connections and pools for a second, then measure.
 			wrk(front, l.headers, time.Second, conns, threads)
 			before := backendConns(backends)
+			pid := pids[s.name]()
+			cpu0, cpuOK := cpuTime(pid)
 			r := wrk(front, l.headers, dur, conns, threads)
 			r.backendConns = backendConns(backends) - before
-			fmt.Fprintf(os.Stderr, "%-9s %-26s %10.0f req/s  p99 %v  new backend connections %d%s%s%s\n",
-				s.name, l.name, r.rps, r.p99, r.backendConns, r.non2xx, r.errs, r.failure)
+			if cpu1, ok := cpuTime(pid); ok && cpuOK && r.requests > 0 {
+				r.cpuPerReq = (cpu1 - cpu0) / time.Duration(r.requests)
+			}
+			fmt.Fprintf(os.Stderr, "%-9s %-26s %10.0f req/s  p99 %v  CPU/request %v  new backend connections %d%s%s%s\n",
+				s.name, l.name, r.rps, r.p99, r.cpuPerReq, r.backendConns, r.non2xx, r.errs, r.failure)
 			results[s.name] = append(results[s.name], r)
 		}
 	}
@@ -197,16 +213,16 @@ func backendConns(bs []*harness.Backend) int {
 
 // startBinary runs "balancerd -f conf" with vars in its environment and
 // waits until it accepts connections.
-func startBinary(bin, conf, dir string, v harness.Vars) (func(), error) {
+func startBinary(bin, conf, dir string, v harness.Vars) (func(), func() int, error) {
 	cmd := exec.Command(bin, "-f", conf)
 	cmd.Env = append(os.Environ(), v.Env()...)
 	logf, err := os.Create(filepath.Join(dir, "balancerd.log"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
@@ -225,16 +241,16 @@ func startBinary(bin, conf, dir string, v harness.Vars) (func(), error) {
 		select {
 		case <-done:
 			log, _ := os.ReadFile(logf.Name())
-			return nil, fmt.Errorf("balancerd exited at start:\n%s", log)
+			return nil, nil, fmt.Errorf("balancerd exited at start:\n%s", log)
 		default:
 		}
 		if c, err := net.DialTimeout("tcp", v["FRONT"], 200*time.Millisecond); err == nil {
 			c.Close()
-			return stop, nil
+			return stop, func() int { return cmd.Process.Pid }, nil
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return nil, fmt.Errorf("balancerd did not listen on %s within 15s", v["FRONT"])
+			return nil, nil, fmt.Errorf("balancerd did not listen on %s within 15s", v["FRONT"])
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -245,6 +261,7 @@ var (
 	p99RE  = regexp.MustCompile(`(?m)^\s+99%\s+([0-9.]+)(us|ms|s)\s*$`)
 	non2RE = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 	errRE  = regexp.MustCompile(`Socket errors: ([^\n]+)`)
+	reqRE  = regexp.MustCompile(`(\d+) requests in`)
 )
 
 func wrk(addr string, headers []string, d time.Duration, conns, threads int) result {
@@ -269,6 +286,9 @@ func wrk(addr string, headers []string, d time.Duration, conns, threads int) res
 		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(m[2])]
 		r.p99 = time.Duration(v * float64(unit))
 	}
+	if m := reqRE.FindSubmatch(out); m != nil {
+		r.requests, _ = strconv.ParseInt(string(m[1]), 10, 64)
+	}
 	if m := non2RE.FindSubmatch(out); m != nil {
 		r.non2xx = " non-2xx=" + string(m[1])
 	}
@@ -280,8 +300,8 @@ func wrk(addr string, headers []string, d time.Duration, conns, threads int) res
 
 func printTable(d time.Duration, conns int, res map[string][]result) {
 	fmt.Printf("wrk, %d connections, %v per run, same machine, same run (%s)\n\n", conns, d, time.Now().UTC().Format(time.RFC3339))
-	fmt.Println("| Load | Apache req/s | Apache p99 | balancerd req/s | balancerd p99 | req/s ratio | p99 ratio | backend conns A / b |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| Load | Apache req/s | Apache p99 | balancerd req/s | balancerd p99 | req/s ratio | p99 ratio | CPU/request A / b | backend conns A / b |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for i, l := range loads {
 		a, b := res["Apache"][i], res["balancerd"][i]
 		ratio, p99ratio := "-", "-"
@@ -291,7 +311,8 @@ func printTable(d time.Duration, conns int, res map[string][]result) {
 		if a.p99 > 0 && b.p99 > 0 {
 			p99ratio = fmt.Sprintf("%.2f×", float64(b.p99)/float64(a.p99))
 		}
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %d / %d |\n", l.name, cell(a), p99(a), cell(b), p99(b), ratio, p99ratio, a.backendConns, b.backendConns)
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s / %s |  %d / %d |\n", l.name, cell(a), p99(a), cell(b), p99(b), ratio, p99ratio,
+			cpuCell(a), cpuCell(b), a.backendConns, b.backendConns)
 	}
 	for _, n := range []string{"Apache", "balancerd"} {
 		for i, r := range res[n] {
@@ -315,4 +336,61 @@ func p99(r result) string {
 		return "-"
 	}
 	return r.p99.Round(10 * time.Microsecond).String()
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times (100 on Linux).
+const clockTicks = 100
+
+// cpuTime is the CPU time (user+system) used so far by process pid and its
+// children: its own, that of children it has waited for, and that of its
+// live children (Apache's worker processes). ok is false without /proc.
+func cpuTime(pid int) (d time.Duration, ok bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	own, _, ok := procStat(pid)
+	if !ok {
+		return 0, false
+	}
+	ticks := own
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil || n == pid {
+			continue
+		}
+		if t, ppid, ok := procStat(n); ok && ppid == pid {
+			ticks += t
+		}
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, true
+}
+
+// procStat reads utime+stime+cutime+cstime and the parent of a process.
+func procStat(pid int) (ticks int64, ppid int, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 15 {
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	for _, k := range []int{11, 12, 13, 14} { // utime stime cutime cstime
+		v, _ := strconv.ParseInt(f[k], 10, 64)
+		ticks += v
+	}
+	return ticks, ppid, true
+}
+
+func cpuCell(r result) string {
+	if r.cpuPerReq <= 0 {
+		return "-"
+	}
+	return r.cpuPerReq.Round(100 * time.Nanosecond).String()
 }
