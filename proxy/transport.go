@@ -334,9 +334,8 @@ func (c *timeoutConn) Write(b []byte) (int, error) {
 		c.check.Store(true)
 	}
 	if c.timeout > 0 {
-		d := time.Now().Add(c.timeout)
-		_ = c.Conn.SetWriteDeadline(d)
-		_ = c.Conn.SetReadDeadline(d)
+		// Both deadlines in one call (one poller update instead of two).
+		_ = c.Conn.SetDeadline(time.Now().Add(c.timeout))
 	}
 	n, err := c.Conn.Write(b)
 	c.nw.Add(int64(n))
