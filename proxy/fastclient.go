@@ -39,6 +39,7 @@ type fastPool struct {
 // fastConn is one pooled backend connection.
 type fastConn struct {
 	conn   net.Conn
+	lim    headLimit    // between br and conn
 	tc     *timeoutConn // conn, when the dialer made one (traffic counters)
 	br     *bufio.Reader
 	bw     *bufio.Writer
@@ -138,7 +139,9 @@ func (p *fastPool) get(ctx context.Context, addr string) (*fastConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &fastConn{conn: conn, br: bufio.NewReaderSize(conn, p.bufSize), bw: bufio.NewWriterSize(conn, p.bufSize)}
+	c := &fastConn{conn: conn, bw: bufio.NewWriterSize(conn, p.bufSize)}
+	c.lim = headLimit{r: conn, n: noLimit}
+	c.br = bufio.NewReaderSize(&c.lim, p.bufSize)
 	c.tc, _ = conn.(*timeoutConn)
 	return c, nil
 }
@@ -258,7 +261,10 @@ func (c *fastConn) do(req *http.Request) (*http.Response, error) {
 	}
 	var trace *httptrace.ClientTrace
 	for n := 0; ; n++ {
+		// Transport's MaxResponseHeaderBytes (set to 1 MiB for workers).
+		c.lim.n = maxResponseHeaderBytes
 		res, err := http.ReadResponse(c.br, req)
+		c.lim.n = noLimit
 		if err != nil {
 			return nil, err
 		}
@@ -435,4 +441,31 @@ func trimSpaceTab(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// maxResponseHeaderBytes is the Transport's MaxResponseHeaderBytes.
+const maxResponseHeaderBytes = 1 << 20
+
+const noLimit = 1<<63 - 1
+
+var errHeadTooLong = errors.New("net/http: server response headers exceeded 1048576 bytes; aborted")
+
+// headLimit bounds what may be read from the connection while a response
+// head is being parsed (a backend cannot make the proxy buffer an
+// unbounded header block).
+type headLimit struct {
+	r io.Reader
+	n int64
+}
+
+func (l *headLimit) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errHeadTooLong
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	m, err := l.r.Read(p)
+	l.n -= int64(m)
+	return m, err
 }

@@ -164,6 +164,10 @@ var fastCases = []fastCase{
 		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Content-Length: 2\r\n\r\nokEXTRA"},
 	{name: "after extra bytes", req: "GET /app/after-extra HTTP/1.1\r\nHost: front.test\r\n",
 		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Content-Length: 4\r\n\r\nnext"},
+	{name: "response head over 1 MiB", req: "GET /app/big HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "X-Big: " + strings.Repeat("a", 1<<20+100) + "\r\nContent-Length: 0\r\n\r\n", closeAfter: true},
+	{name: "after the big head", req: "GET /app/after-big HTTP/1.1\r\nHost: front.test\r\n",
+		resp: "HTTP/1.1 200 OK\r\n" + backendDate + "Content-Length: 2\r\n\r\nok"},
 	{name: "POST with a body (Transport in both)", req: "POST /app/post HTTP/1.1\r\nHost: front.test\r\nContent-Length: 3\r\n\r\nabc",
 		resp: "HTTP/1.1 201 Created\r\n" + backendDate + "Content-Length: 0\r\n\r\n"},
 	{name: "upgrade (Transport in both)", req: "GET /app/ws HTTP/1.1\r\nHost: front.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
@@ -248,6 +252,9 @@ func TestFastClientDifferential(t *testing.T) {
 			for i, c := range fastCases {
 				if strings.HasPrefix(c.name, "request after") && !strings.Contains(fc[i], "\r\n\r\nafter") {
 					t.Errorf("%s: client got %q", c.name, fc[i])
+				}
+				if c.name == "response head over 1 MiB" && !strings.HasPrefix(fc[i], "HTTP/1.1 502 ") {
+					t.Errorf("%s: client got %.200q", c.name, fc[i])
 				}
 				if c.name == "plain" && !strings.HasSuffix(fc[i], "hello") {
 					t.Errorf("%s: client got %q", c.name, fc[i])
