@@ -93,7 +93,16 @@ func demo(ctx context.Context, listen string, stdout, stderr io.Writer) error {
 	}()
 
 	confPath := filepath.Join(env.dir, "default")
+	// The file the demo serves has its ${DEMO_*} variables written out, so
+	// that it stands alone: balancerd -t, -S and explain work on it as
+	// printed below.
 	lb, _ := demoFiles.ReadFile("demo/lb.conf")
+	lb = []byte(os.Expand(string(lb), func(name string) string {
+		if v, ok := env.vars[name]; ok {
+			return v
+		}
+		return "${" + name + "}"
+	}))
 	if err := os.WriteFile(confPath, lb, 0o644); err != nil {
 		return err
 	}
@@ -124,6 +133,7 @@ Try:
   curl -s %[1]s/                              # repeat: alternates (byrequests)
   curl -s -u admin:%[5]s %[1]s/balancer-manager
   go run ./cmd/balancerd explain -f %[2]s -H 'Cookie: BALANCEID=balancer.http2' %[1]s/
+  go run ./cmd/balancerd -S -f %[2]s
 
 Ctrl-C stops.
 `, base, confPath, net.JoinHostPort(host, env.vars["DEMO_HTTP1_PORT"]),
