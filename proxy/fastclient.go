@@ -45,6 +45,7 @@ type fastConn struct {
 	bw     *bufio.Writer
 	idleAt time.Time
 	reused bool
+	peek   idlePeek // readability check before reuse
 }
 
 // max1xx is Transport's limit on informational responses before the final one.
@@ -117,24 +118,29 @@ func validFieldValue(v string) bool {
 	return true
 }
 
-// get returns an idle connection or dials a new one.
+// get returns an idle connection or dials a new one. An idle connection
+// is dropped instead of reused when it is older than ttl or readable
+// (idlePeek: the backend closed it, or sent bytes after a complete
+// response that would otherwise be read as the next response).
 func (p *fastPool) get(ctx context.Context, addr string) (*fastConn, error) {
-	p.mu.Lock()
-	for n := len(p.idle); n > 0; n = len(p.idle) {
+	for {
+		p.mu.Lock()
+		n := len(p.idle)
+		if n == 0 {
+			p.mu.Unlock()
+			break
+		}
 		c := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
-		if p.ttl > 0 && p.clock().Sub(c.idleAt) > p.ttl {
-			p.mu.Unlock()
+		p.mu.Unlock()
+		if (p.ttl > 0 && p.clock().Sub(c.idleAt) > p.ttl) || c.peek.stale() {
 			c.conn.Close()
-			p.mu.Lock()
 			continue
 		}
-		p.mu.Unlock()
 		c.reused = true
 		return c, nil
 	}
-	p.mu.Unlock()
 	conn, err := p.dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
@@ -143,6 +149,7 @@ func (p *fastPool) get(ctx context.Context, addr string) (*fastConn, error) {
 	c.lim = headLimit{r: conn, n: noLimit}
 	c.br = bufio.NewReaderSize(&c.lim, p.bufSize)
 	c.tc, _ = conn.(*timeoutConn)
+	c.peek.init(conn)
 	return c, nil
 }
 
@@ -209,8 +216,8 @@ func lastColonOutsideBrackets(h string) int {
 
 // roundTrip sends req (fastEligible) and reads the response head. A
 // reused connection that fails before any byte of a response arrives
-// (the backend closed it while idle) is replaced by a new one once, as
-// Transport retries such requests.
+// (the backend closed it after get checked it) is replaced by a new one,
+// as Transport retries such requests.
 func (p *fastPool) roundTrip(ex *exchange, req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	addr := canonicalAddr(req.URL.Host)

@@ -3,13 +3,18 @@ package proxy
 import (
 	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -344,5 +349,209 @@ func TestFastPool(t *testing.T) {
 	be.set("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", true)
 	if got := do(); got != "ok" || idle() != 0 {
 		t.Fatalf("body %q, %d idle after Connection: close", got, idle())
+	}
+}
+
+// peekBackend is a raw TCP backend for the idle-connection checks: its
+// n-th connection answers every request with the body "conn<n>". After
+// the first response on connection 1 it waits for next, then runs after
+// on that connection (stray bytes, a close), signals done and reports on
+// eof what connection 1 receives next (nil: the proxy closed it without
+// sending anything).
+type peekBackend struct {
+	ln    net.Listener
+	after func(net.Conn) (closed bool)
+	next  chan struct{}
+	done  chan struct{}
+	eof   chan error
+	quit  chan struct{}
+	n     atomic.Int32
+}
+
+func newPeekBackend(t *testing.T, after func(net.Conn) bool) *peekBackend {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &peekBackend{ln: ln, after: after, next: make(chan struct{}), done: make(chan struct{}),
+		eof: make(chan error, 1), quit: make(chan struct{})}
+	t.Cleanup(func() { close(b.quit); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go b.serve(c, int(b.n.Add(1)))
+		}
+	}()
+	return b
+}
+
+func (b *peekBackend) serve(c net.Conn, n int) {
+	defer c.Close()
+	go func() { <-b.quit; c.Close() }()
+	br := bufio.NewReader(c)
+	for {
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if line == "\r\n" {
+				break
+			}
+		}
+		body := fmt.Sprintf("conn%d", n)
+		if _, err := fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body); err != nil {
+			return
+		}
+		if n != 1 || b.after == nil {
+			continue
+		}
+		select {
+		case <-b.next:
+		case <-b.quit:
+			return
+		}
+		closed := b.after(c)
+		close(b.done)
+		if closed {
+			b.eof <- nil
+			return
+		}
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if x, err := br.ReadByte(); err == nil {
+			b.eof <- fmt.Errorf("the proxy sent %q... on the stale connection", x)
+		} else if err != io.EOF && !errors.Is(err, syscall.ECONNRESET) {
+			// A reset is a close with the stray bytes unread.
+			b.eof <- err
+		} else {
+			b.eof <- nil
+		}
+		return
+	}
+}
+
+// TestFastPoolIdleCheck: an idle connection that has become readable
+// (the backend sent bytes after a complete response, or closed it) is
+// dropped before reuse, without writing the request on it; the next
+// request gets the backend's own answer on a new connection. A clean idle
+// connection is reused even after timeoutConn's read deadline has passed.
+func TestFastPoolIdleCheck(t *testing.T) {
+	if !idlePeekSupported {
+		t.Skipf("idle connections are not checked before reuse on %s", runtime.GOOS)
+	}
+	stray := func(s string) func(net.Conn) bool {
+		return func(c net.Conn) bool {
+			_, _ = io.WriteString(c, s)
+			return false
+		}
+	}
+	closeConn := func(c net.Conn) bool {
+		c.Close()
+		return true
+	}
+	for _, tc := range []struct {
+		name   string
+		after  func(net.Conn) bool // nil: the idle connection stays clean
+		expire bool                // the read deadline has passed while idle
+	}{
+		{name: "stray junk (would be an HTTP/0.9 200)", after: stray("junk from a broken backend\n")},
+		{name: "stray whole response", after: stray("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray")},
+		{name: "one stray byte", after: stray("\n")},
+		{name: "stray bytes, read deadline expired", after: stray("junk\n"), expire: true},
+		{name: "backend closed the idle connection", after: closeConn},
+		{name: "backend closed, read deadline expired", after: closeConn, expire: true},
+		{name: "clean, read deadline expired", expire: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := newPeekBackend(t, tc.after)
+			url := "http://" + be.ln.Addr().String() + "/x"
+			var mu sync.Mutex
+			var dialed []*timeoutConn
+			p := &fastPool{bufSize: 4096, maxIdle: 4,
+				dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+					var d net.Dialer
+					c, err := d.DialContext(ctx, network, addr)
+					if err != nil {
+						return nil, err
+					}
+					tc := &timeoutConn{Conn: c, timeout: 10 * time.Second}
+					mu.Lock()
+					dialed = append(dialed, tc)
+					mu.Unlock()
+					return tc, nil
+				}}
+			do := func() string {
+				t.Helper()
+				req, _ := http.NewRequest("GET", url, nil)
+				res, err := p.roundTrip(nil, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := io.ReadAll(res.Body)
+				res.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(b)
+			}
+			if got := do(); got != "conn1" {
+				t.Fatalf("first request: body %q, want conn1", got)
+			}
+			p.mu.Lock()
+			if len(p.idle) != 1 {
+				p.mu.Unlock()
+				t.Fatalf("%d idle connections after the first request, want 1", len(p.idle))
+			}
+			idle := p.idle[0]
+			p.mu.Unlock()
+			first := dialed[0]
+			written := first.nw.Load()
+			if tc.expire {
+				_ = first.Conn.SetReadDeadline(time.Now().Add(-time.Second))
+			}
+			if tc.after != nil {
+				// The response was read to the end; now the backend acts,
+				// and its bytes or FIN are surely in the socket before
+				// the next request.
+				close(be.next)
+				<-be.done
+				deadline := time.Now().Add(10 * time.Second)
+				for !idle.peek.stale() {
+					if time.Now().After(deadline) {
+						t.Fatal("the idle connection never became readable")
+					}
+					runtime.Gosched()
+				}
+				if tc.expire {
+					_ = first.Conn.SetReadDeadline(time.Now().Add(-time.Second))
+				}
+			} else if idle.peek.stale() {
+				t.Fatal("a clean idle connection is reported stale")
+			}
+			got := do()
+			mu.Lock()
+			ndial := len(dialed)
+			mu.Unlock()
+			if tc.after == nil {
+				if got != "conn1" || ndial != 1 {
+					t.Fatalf("second request: body %q on %d connections; want conn1 on the reused one", got, ndial)
+				}
+				return
+			}
+			if got != "conn2" || ndial != 2 {
+				t.Fatalf("second request: body %q after %d dials; want conn2 from a new connection", got, ndial)
+			}
+			if n := first.nw.Load(); n != written {
+				t.Errorf("%d request bytes written on the stale connection before it was dropped (a retry)", n-written)
+			}
+			// The proxy closed the stale connection without a request
+			// (the backend read EOF within its 10 s deadline).
+			if err := <-be.eof; err != nil {
+				t.Errorf("stale connection: %v", err)
+			}
+		})
 	}
 }
