@@ -489,12 +489,17 @@ func proxySectionMatches(sec *model.Section, url string) bool {
 
 // fnmatch is a case-sensitive shell pattern match in which '*' matches
 // any string (slashes included) and '?' any one byte.
-func fnmatch(pattern, s string) bool {
+func fnmatch(pattern, s string) bool { return wildMatch(pattern, s, false) }
+
+// wildMatch matches s against a pattern of '*' (any string, slashes and
+// dots included) and '?' (any one byte), optionally ignoring ASCII case.
+// It backtracks only to the last '*', so it runs in O(len(pattern)*len(s)).
+func wildMatch(pattern, s string, fold bool) bool {
 	p, n := 0, 0
 	star, mark := -1, 0
 	for n < len(s) {
 		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[n]):
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[n] || fold && lower(pattern[p]) == lower(s[n])):
 			p++
 			n++
 		case p < len(pattern) && pattern[p] == '*':

@@ -149,30 +149,7 @@ func addrTextMatch(vh *model.Server, host string) bool {
 
 // globMatch is a case-insensitive shell pattern match where '*' also
 // matches dots and '?' matches one character (ap_strcasecmp_match).
-func globMatch(pattern, s string) bool {
-	p, n := 0, 0
-	star, mark := -1, 0
-	for n < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || lower(pattern[p]) == lower(s[n])):
-			p++
-			n++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, n
-			p++
-		case star >= 0:
-			p = star + 1
-			mark++
-			n = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
+func globMatch(pattern, s string) bool { return wildMatch(pattern, s, true) }
 
 func lower(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
