@@ -13,8 +13,9 @@ import (
 // vhost, translate (rewrite, ProxyPass), access, then the proxy, a
 // SetHandler handler, or the core's 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sn := s.snap.Load()
 	var start time.Time
-	if s.opts.AccessLog != nil {
+	if sn.logging {
 		start = time.Now()
 	}
 	if r.TLS == nil && len(s.tls.Load().byServer) > 0 {
@@ -27,13 +28,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeLimitError(w, r, st, msg)
 		return
 	}
-	sn := s.snap.Load()
 	if max := sn.cfg.MaxKeepAliveRequests; max > 0 {
 		s.countKeepAlive(w, r, max)
 	}
 	rt := s.decide(sn, r, nil)
 	var lw *logWriter
-	if s.opts.AccessLog != nil {
+	if sn.logging {
 		lw = &logWriter{ResponseWriter: w}
 		w = lw
 	}

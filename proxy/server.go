@@ -40,6 +40,11 @@ type Options struct {
 	Headers  HeaderRules
 	// AccessLog, if set, is called after every request.
 	AccessLog func(*LogEntry)
+	// AccessLogEnabled, if set, tells for each configuration whether
+	// AccessLog has anything to do (e.g. the configuration has a
+	// CustomLog); when it reports false, requests skip building log
+	// entries. Nil means AccessLog is always called.
+	AccessLogEnabled func(*model.Config) bool
 
 	// ServerHeader is sent on responses that have no Server header
 	// (Apache: "Apache/2.4.x (Debian)"); "" sends none.

@@ -14,9 +14,12 @@ import (
 // new snapshot and swaps it in atomically; requests keep the snapshot they
 // started with.
 type snapshot struct {
-	cfg    *model.Config
-	main   *vhost
-	vhosts []*vhost
+	cfg *model.Config
+	// logging is whether requests under this configuration are logged
+	// (Options.AccessLog set and Options.AccessLogEnabled agreeing).
+	logging bool
+	main    *vhost
+	vhosts  []*vhost
 
 	// addrCache memoises the address phase per local address.
 	addrCache sync.Map // string -> *addrCandidates
@@ -54,6 +57,7 @@ type vhost struct {
 // when the worker definition is unchanged.
 func (s *Server) compile(cfg *model.Config, prev *snapshot) *snapshot {
 	sn := &snapshot{cfg: cfg, workers: map[wkey]*workerRT{}, byKey: map[string]*workerRT{}}
+	sn.logging = s.opts.AccessLog != nil && (s.opts.AccessLogEnabled == nil || s.opts.AccessLogEnabled(cfg))
 	main := cfg.Main
 	if main == nil {
 		main = &model.Server{}

@@ -56,6 +56,7 @@ func New(cfg *model.Config, load directives.LoadOptions, opts proxy.Options) (*S
 		}
 		s.logs.Store(logs)
 		opts.AccessLog = func(e *proxy.LogEntry) { s.logs.Load().Log(e) }
+		opts.AccessLogEnabled = hasCustomLogs
 	}
 	if opts.ServerHeader == "" {
 		opts.ServerHeader = ServerHeader
@@ -135,4 +136,17 @@ func errorLogf(w io.Writer) func(r *http.Request, format string, args ...any) {
 	return func(r *http.Request, format string, args ...any) {
 		fmt.Fprintf(w, "[client %s] %s\n", r.RemoteAddr, fmt.Sprintf(format, args...))
 	}
+}
+
+// hasCustomLogs reports whether any server of cfg writes an access log.
+func hasCustomLogs(cfg *model.Config) bool {
+	if cfg.Main != nil && len(cfg.Main.CustomLogs) > 0 {
+		return true
+	}
+	for _, vh := range cfg.VirtualHosts {
+		if len(vh.CustomLogs) > 0 {
+			return true
+		}
+	}
+	return false
 }
