@@ -83,7 +83,7 @@ func parseStatus(val string, st model.Status) (model.Status, bool) {
 			set = false
 			continue
 		}
-		f, ok := statusLetters[upper(c)]
+		f, ok := model.StatusFromLetter(c)
 		if !ok {
 			return st, false
 		}
@@ -94,20 +94,6 @@ func parseStatus(val string, st model.Status) (model.Status, bool) {
 		}
 	}
 	return st, true
-}
-
-func upper(c byte) byte {
-	if c >= 'a' && c <= 'z' {
-		return c - 'a' + 'A'
-	}
-	return c
-}
-
-var statusLetters = map[byte]model.Status{
-	'O': model.StatusInit, 'I': model.StatusIgnoreErrors, 'N': model.StatusDrain,
-	'G': model.StatusGeneric, 'U': model.StatusShutdown, 'D': model.StatusDisabled,
-	'S': model.StatusStopped, 'E': model.StatusError, 'H': model.StatusHotStandby,
-	'R': model.StatusHotSpare, 'F': model.StatusFree, 'C': model.StatusHCFailed,
 }
 
 // ParseStatus parses a status= value (e.g. "+H", "S-E") into flags set
@@ -123,7 +109,7 @@ func ParseStatus(val string) (set, clear model.Status, ok bool) {
 			mode = false
 			continue
 		}
-		f, found := statusLetters[upper(val[i])]
+		f, found := model.StatusFromLetter(val[i])
 		if !found {
 			return 0, 0, false
 		}

@@ -184,30 +184,10 @@ func memberParams(m *model.Worker) string {
 		fmt.Fprintf(&sb, " redirect=%s", p.Redirect)
 	}
 	fmt.Fprintf(&sb, " loadfactor=%s lbset=%d", strconv.FormatFloat(float64(p.LoadFactor)/100, 'f', -1, 64), p.LBSet)
-	if st := statusLetters(p.Status); st != "" {
+	if st := (p.Status &^ model.StatusInit).Letters(); st != "" {
 		fmt.Fprintf(&sb, " status=%s", st)
 	}
 	return sb.String()
-}
-
-// statusLetters spells the configured status flags as status= letters.
-func statusLetters(s model.Status) string {
-	letters := []struct {
-		flag model.Status
-		c    byte
-	}{
-		{model.StatusIgnoreErrors, 'I'}, {model.StatusDrain, 'N'}, {model.StatusGeneric, 'G'},
-		{model.StatusShutdown, 'U'}, {model.StatusDisabled, 'D'}, {model.StatusStopped, 'S'},
-		{model.StatusError, 'E'}, {model.StatusHotStandby, 'H'}, {model.StatusHotSpare, 'R'},
-		{model.StatusFree, 'F'}, {model.StatusHCFailed, 'C'},
-	}
-	var out []byte
-	for _, l := range letters {
-		if s&l.flag != 0 {
-			out = append(out, l.c)
-		}
-	}
-	return string(out)
 }
 
 func onOff(b bool) string {
