@@ -24,6 +24,7 @@ func init() {
 	Implement("CustomLog", applyCustomLog)
 	Implement("TransferLog", applyCustomLog)
 	Implement("ErrorLog", applyErrorLog)
+	Implement("PidFile", applyPidFile)
 	Implement("LogLevel", applyLogLevel)
 }
 
@@ -151,6 +152,13 @@ func applyErrorLog(b *Builder, d *parser.Directive) error {
 		t = authPath(b, t)
 	}
 	logServer(b).ErrorLog = t
+	return nil
+}
+
+// applyPidFile is core's PidFile FILE (relative to ServerRoot): where
+// balancerd writes its process id and where -k finds it.
+func applyPidFile(b *Builder, d *parser.Directive) error {
+	b.Config.PidFile = authPath(b, d.Args[0].Value)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -112,6 +113,15 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, int) {
 			o.dumpIncludes = true
 		}
 		defs = append(defs, d)
+	}
+	if o.dumpVHosts {
+		// httpd -S is -t -D DUMP_VHOSTS -D DUMP_RUN_CFG: the parameters
+		// are defined (for <IfDefine>) and listed at the end of the report.
+		for _, d := range []string{"DUMP_VHOSTS", "DUMP_RUN_CFG"} {
+			if !slices.Contains(defs, d) {
+				defs = append(defs, d)
+			}
+		}
 	}
 	o.defines = defs
 	if (len(o.backends) > 0 || o.root != "" || o.noFiles || len(o.disable) > 0) && !o.check {
