@@ -27,6 +27,10 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 const seedDir = "../../testdata/check/seed"
 
 func TestExitCodes(t *testing.T) {
+	garbagePid := filepath.Join(t.TempDir(), "garbage.pid")
+	if err := os.WriteFile(garbagePid, []byte("not a pid\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		args       []string
@@ -48,6 +52,12 @@ func TestExitCodes(t *testing.T) {
 		{"check published seed", []string{"-t", "-d", "../../testdata/check/seed-published", "-f", "lb.conf"}, exitError, "",
 			"lb.conf:2:1: error: <VirtualHost> was not closed.", ""},
 		{"missing file", []string{"-t", "-f", "/nonexistent/balancerd.conf"}, exitError, "", "/nonexistent/balancerd.conf", ""},
+		// httpd -k stop with no server running says so and exits 0.
+		{"stop not running", []string{"-k", "stop", "--pidfile", "/nonexistent/balancerd.pid"}, exitOK, "", "balancerd (no pid file) not running", ""},
+		{"stop garbage pid", []string{"-k", "stop", "--pidfile", garbagePid}, exitError, "", "does not hold a process id", ""},
+		{"explain bad header", []string{"explain", "-d", seedDir, "-f", "lb.conf", "-H", "no colon", "http://www.example.com/"}, exitUsage, "",
+			`header "no colon" is not 'Name: value'`, ""},
+		{"explain relative URL", []string{"explain", "-d", seedDir, "-f", "lb.conf", "/path"}, exitUsage, "", "needs a host", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
