@@ -27,14 +27,27 @@ const ModuleDir = "/usr/lib/apache2/modules"
 // a test failure instead of a skip.
 const RequireEnv = "BALANCERD_REQUIRE_APACHE"
 
-// Find returns the path of apache2 (PATH, then /usr/sbin/apache2), or ""
-// when it is not installed.
+// ApacheEnv names another apache2 binary to compare with (e.g. an upstream
+// httpd build); it takes precedence over the installed one.
+const ApacheEnv = "BALANCERD_APACHE"
+
+// Find returns the path of apache2 ($BALANCERD_APACHE, then PATH, then
+// /usr/sbin/apache2 and /usr/local/apache2/bin/httpd), or "" when it is
+// not installed.
 func Find() string {
+	if p := os.Getenv(ApacheEnv); p != "" {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p
+		}
+		return ""
+	}
 	if p, err := exec.LookPath("apache2"); err == nil {
 		return p
 	}
-	if fi, err := os.Stat("/usr/sbin/apache2"); err == nil && !fi.IsDir() {
-		return "/usr/sbin/apache2"
+	for _, p := range []string{"/usr/sbin/apache2", "/usr/local/apache2/bin/httpd"} {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p
+		}
 	}
 	return ""
 }
@@ -48,9 +61,9 @@ func Binary(t testing.TB) string {
 		return p
 	}
 	if Required() {
-		t.Fatal("apache2 not found in PATH nor /usr/sbin/apache2 but " + RequireEnv + "=1")
+		t.Fatal("apache2 not found ($" + ApacheEnv + ", PATH, /usr/sbin/apache2) but " + RequireEnv + "=1")
 	}
-	t.Skip("apache2 not installed (looked in PATH and /usr/sbin): differential test skipped; set " + RequireEnv + "=1 to make this a failure")
+	t.Skip("apache2 not installed (looked at $" + ApacheEnv + ", PATH and /usr/sbin): differential test skipped; set " + RequireEnv + "=1 to make this a failure")
 	return ""
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/balancerd/balancerd/directives/apachetest"
 )
 
 // ModuleDir is where Debian installs Apache's modules.
@@ -46,19 +48,11 @@ var Modules = [][2]string{
 // where it looked. Environment variable BALANCERD_APACHE names a binary to
 // use instead (another build, or a missing path to try the no-Apache mode).
 func FindApache() (string, error) {
-	if p := os.Getenv("BALANCERD_APACHE"); p != "" {
-		if fi, err := os.Stat(p); err != nil || fi.IsDir() {
-			return "", fmt.Errorf("BALANCERD_APACHE=%s is not an apache2 binary", p)
-		}
+	if p := apachetest.Find(); p != "" {
 		return p, nil
 	}
-	if p, err := exec.LookPath("apache2"); err == nil {
-		return p, nil
-	}
-	for _, p := range []string{"/usr/sbin/apache2", "/usr/local/apache2/bin/httpd"} {
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
+	if p := os.Getenv(apachetest.ApacheEnv); p != "" {
+		return "", fmt.Errorf("%s=%s is not an apache2 binary", apachetest.ApacheEnv, p)
 	}
 	return "", errors.New("apache2 not found in PATH nor /usr/sbin/apache2 (Debian: apt-get install apache2)")
 }
