@@ -65,14 +65,15 @@ func main() {
 	threads := flag.Int("t", 2, "wrk threads")
 	bdBin := flag.String("balancerd", "", "balancerd binary (default: go build ./cmd/balancerd)")
 	vhost := flag.String("vhost", "testdata/conformance/01-seed/vhost.conf", "vhost file served by both")
+	only := flag.String("only", "", "run only this server (Apache or balancerd), e.g. to profile it")
 	flag.Parse()
-	if err := run(*dur, *conns, *threads, *bdBin, *vhost); err != nil {
+	if err := run(*dur, *conns, *threads, *bdBin, *vhost, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
+func run(dur time.Duration, conns, threads int, bdBin, vhost, only string) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("wrk not found (Debian: apt-get install wrk)")
 	}
@@ -152,6 +153,9 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
 	fronts := map[string]string{}
 	pids := map[string]func() int{}
 	for _, s := range servers {
+		if only != "" && only != s.name {
+			continue
+		}
 		dir := filepath.Join(tmp, s.name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
@@ -179,6 +183,10 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost string) error {
 	for _, l := range loads {
 		for _, s := range servers {
 			front, ok := fronts[s.name]
+			if only != "" && only != s.name {
+				results[s.name] = append(results[s.name], result{failure: "not run (-only)"})
+				continue
+			}
 			if !ok {
 				results[s.name] = append(results[s.name], result{failure: "did not start"})
 				continue
