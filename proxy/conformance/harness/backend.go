@@ -112,6 +112,7 @@ type Backend struct {
 	rec  *Recorder
 	ln   net.Listener
 	port int
+	lean *leanServer // Silent backends without Expand: see lean.go
 
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
@@ -137,6 +138,9 @@ func (b *Backend) Addr() string { return "127.0.0.1:" + strconv.Itoa(b.port) }
 func (b *Backend) Start(rec *Recorder) error {
 	b.rec = rec
 	b.conns = map[net.Conn]struct{}{}
+	if b.Silent && b.Expand == nil {
+		b.lean = newLeanServer(b)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("backend %s: %w", b.Name, err)
@@ -201,6 +205,14 @@ func (b *Backend) serve(c net.Conn) {
 	br := bufio.NewReader(c)
 	bw := bufio.NewWriter(c)
 	for {
+		if b.lean != nil {
+			switch b.lean.serve(br, bw) {
+			case leanDone:
+				continue
+			case leanClose:
+				return
+			}
+		}
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			return
