@@ -5,7 +5,7 @@
 // serving the same vhost file (the seed's, testdata/conformance/01-seed),
 // measured with wrk. See README.md in this directory.
 //
-//	go run ./testdata/load/compare.go [-d 10s] [-c 64] [-balancerd PATH]
+//	go run ./testdata/load/compare.go [-d 10s] [-c 64] [-pin] [-balancerd PATH]
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,12 +52,25 @@ type result struct {
 	// cpuPerReq is the server's CPU time (user+system, all its processes)
 	// per request of the run; 0 where /proc is not available.
 	cpuPerReq time.Duration
-	requests  int64
-	rps       float64
-	p99       time.Duration
-	non2xx    string
-	errs      string
-	failure   string
+	// wrkPerReq is wrk's CPU time per request (from its rusage).
+	wrkPerReq time.Duration
+	// backendsPerReq is the CPU time of this process (the backends, and
+	// nothing else during a run) per request.
+	backendsPerReq time.Duration
+	// util is the server's CPU seconds per wall-clock second of the run
+	// (1 = one core fully used).
+	util float64
+	// lean is the share of the backends' requests answered on their lean
+	// path (see harness.Backend.LeanRequests); 1 when they cost least.
+	lean float64
+	// wrkCPU is wrk's CPU time for the whole run.
+	wrkCPU   time.Duration
+	requests int64
+	rps      float64
+	p99      time.Duration
+	non2xx   string
+	errs     string
+	failure  string
 }
 
 func main() {
@@ -66,16 +80,26 @@ func main() {
 	bdBin := flag.String("balancerd", "", "balancerd binary (default: go build ./cmd/balancerd)")
 	vhost := flag.String("vhost", "testdata/conformance/01-seed/vhost.conf", "vhost file served by both")
 	only := flag.String("only", "", "run only this server (Apache or balancerd), e.g. to profile it")
+	pinFlag := flag.Bool("pin", false, "server under test on CPU 1 only, wrk and the backends on CPU 0 only (needs 2 CPUs and taskset)")
 	flag.Parse()
-	if err := run(*dur, *conns, *threads, *bdBin, *vhost, *only); err != nil {
+	if err := run(*dur, *conns, *threads, *bdBin, *vhost, *only, *pinFlag); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dur time.Duration, conns, threads int, bdBin, vhost, only string) error {
+func run(dur time.Duration, conns, threads int, bdBin, vhost, only string, pinned bool) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("wrk not found (Debian: apt-get install wrk)")
+	}
+	if pinned {
+		if _, err := exec.LookPath("taskset"); err != nil {
+			return fmt.Errorf("-pin needs taskset (Debian: util-linux)")
+		}
+		if n := runtime.NumCPU(); n < 2 {
+			fmt.Fprintf(os.Stderr, "-pin: %d CPU available, running unpinned\n", n)
+			pinned = false
+		}
 	}
 	apache, err := harness.FindApache()
 	if err != nil {
@@ -101,6 +125,23 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost, only string) error
 		if err := build.Run(); err != nil {
 			return fmt.Errorf("building balancerd: %w", err)
 		}
+	}
+	if pinned {
+		// After the build, which may use every CPU. Threads the runtime
+		// starts later inherit the affinity of the thread that starts them.
+		pin := exec.Command("taskset", "-a", "-p", "-c", loadCPU, strconv.Itoa(os.Getpid()))
+		if out, err := pin.CombinedOutput(); err != nil {
+			return fmt.Errorf("pinning the backends to CPU %s: %v: %s", loadCPU, err, out)
+		}
+		runtime.GOMAXPROCS(1)
+		// apache2 under taskset; exec keeps its pid, its children inherit
+		// the affinity.
+		wrapper := filepath.Join(tmp, "apache2-pinned")
+		script := "#!/bin/sh\nexec taskset -c " + serverCPU + " '" + apache + "' \"$@\"\n"
+		if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+			return err
+		}
+		apache = wrapper
 	}
 
 	rec := &harness.Recorder{}
@@ -145,7 +186,7 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost, only string) error
 			if err != nil {
 				return nil, nil, err
 			}
-			return startBinary(bdBin, conf, dir, v)
+			return startBinary(bdBin, conf, dir, v, pinned)
 		}},
 	}
 	// Both servers run for the whole comparison; the loads alternate
@@ -178,7 +219,9 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost, only string) error
 		defer stop()
 		fronts[s.name] = v["FRONT"]
 		pids[s.name] = pid
+		fmt.Fprintf(os.Stderr, "%-9s on %s, CPUs allowed: %s\n", s.name, v["FRONT"], affinity(pid()))
 	}
+	fmt.Fprintf(os.Stderr, "wrk and backends: CPUs allowed: %s\n", affinity(os.Getpid()))
 	results := map[string][]result{}
 	for _, l := range loads {
 		for _, s := range servers {
@@ -192,22 +235,66 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost, only string) error
 				continue
 			}
 			// Warm up connections and pools for a second, then measure.
-			wrk(front, l.headers, time.Second, conns, threads)
-			before := backendConns(backends)
+			wrk(front, l.headers, time.Second, conns, threads, pinned)
+			before, lean0 := backendConns(backends), leanRequests(backends)
 			pid := pids[s.name]()
 			cpu0, cpuOK := cpuTime(pid)
-			r := wrk(front, l.headers, dur, conns, threads)
+			self0 := selfCPU()
+			start := time.Now()
+			r := wrk(front, l.headers, dur, conns, threads, pinned)
+			wall := time.Since(start)
+			self1 := selfCPU()
 			r.backendConns = backendConns(backends) - before
-			if cpu1, ok := cpuTime(pid); ok && cpuOK && r.requests > 0 {
-				r.cpuPerReq = (cpu1 - cpu0) / time.Duration(r.requests)
+			if r.requests > 0 {
+				n := time.Duration(r.requests)
+				if cpu1, ok := cpuTime(pid); ok && cpuOK {
+					r.cpuPerReq = (cpu1 - cpu0) / n
+					r.util = float64(cpu1-cpu0) / float64(wall)
+				}
+				r.wrkPerReq = r.wrkCPU / n
+				r.backendsPerReq = (self1 - self0) / n
+				r.lean = float64(leanRequests(backends)-lean0) / float64(r.requests)
 			}
-			fmt.Fprintf(os.Stderr, "%-9s %-26s %10.0f req/s  p99 %v  CPU/request %v  new backend connections %d%s%s%s\n",
-				s.name, l.name, r.rps, r.p99, r.cpuPerReq, r.backendConns, r.non2xx, r.errs, r.failure)
+			fmt.Fprintf(os.Stderr, "%-9s %-26s %10.0f req/s  p99 %v  CPU/request: server %v + wrk %v + backends %v = %v  server utilisation %.2f  capacity %s  lean backend requests %.0f%%  new backend connections %d%s%s%s\n",
+				s.name, l.name, r.rps, r.p99, r.cpuPerReq, r.wrkPerReq, r.backendsPerReq, r.totalPerReq(),
+				r.util, capacityCell(r), 100*r.lean, r.backendConns, r.non2xx, r.errs, r.failure)
 			results[s.name] = append(results[s.name], r)
 		}
 	}
-	printTable(dur, conns, results)
+	printTable(dur, conns, pinned, results)
 	return nil
+}
+
+// CPUs of -pin: the server under test alone on serverCPU, wrk and the
+// backends (this process) on loadCPU.
+const (
+	serverCPU = "1"
+	loadCPU   = "0"
+)
+
+// affinity is the CPU list a process may run on (from /proc), "?" if
+// unknown.
+func affinity(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+// selfCPU is the CPU time (user+system) this process used so far: during a
+// run, that of the backends.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func backendConns(bs []*harness.Backend) int {
@@ -219,10 +306,22 @@ func backendConns(bs []*harness.Backend) int {
 	return n
 }
 
+func leanRequests(bs []*harness.Backend) int64 {
+	var n int64
+	for _, b := range bs {
+		n += b.LeanRequests()
+	}
+	return n
+}
+
 // startBinary runs "balancerd -f conf" with vars in its environment and
 // waits until it accepts connections.
-func startBinary(bin, conf, dir string, v harness.Vars) (func(), func() int, error) {
+func startBinary(bin, conf, dir string, v harness.Vars, pinned bool) (func(), func() int, error) {
 	cmd := exec.Command(bin, "-f", conf)
+	if pinned {
+		// taskset execs balancerd: same pid.
+		cmd = exec.Command("taskset", "-c", serverCPU, bin, "-f", conf)
+	}
 	cmd.Env = append(os.Environ(), v.Env()...)
 	logf, err := os.Create(filepath.Join(dir, "balancerd.log"))
 	if err != nil {
@@ -272,7 +371,7 @@ var (
 	reqRE  = regexp.MustCompile(`(\d+) requests in`)
 )
 
-func wrk(addr string, headers []string, d time.Duration, conns, threads int) result {
+func wrk(addr string, headers []string, d time.Duration, conns, threads int, pinned bool) result {
 	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns),
 		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency", "--timeout", "5s"}
 	// Host selects the seed's vhost by name, like a browser would.
@@ -281,11 +380,17 @@ func wrk(addr string, headers []string, d time.Duration, conns, threads int) res
 		args = append(args, "-H", h)
 	}
 	args = append(args, "http://"+addr+"/")
-	out, err := exec.Command("wrk", args...).CombinedOutput()
+	cmd := exec.Command("wrk", args...)
+	if pinned {
+		// taskset execs wrk: its rusage is wrk's.
+		cmd = exec.Command("taskset", append([]string{"-c", loadCPU, "wrk"}, args...)...)
+	}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return result{failure: fmt.Sprintf("wrk: %v: %s", err, out)}
 	}
 	var r result
+	r.wrkCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if m := rpsRE.FindSubmatch(out); m != nil {
 		r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
 	}
@@ -306,21 +411,40 @@ func wrk(addr string, headers []string, d time.Duration, conns, threads int) res
 	return r
 }
 
-func printTable(d time.Duration, conns int, res map[string][]result) {
-	fmt.Printf("wrk, %d connections, %v per run, same machine, same run (%s)\n\n", conns, d, time.Now().UTC().Format(time.RFC3339))
-	fmt.Println("| Load | Apache req/s | Apache p99 | balancerd req/s | balancerd p99 | req/s ratio | p99 ratio | CPU/request A / b | backend conns A / b |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+func printTable(d time.Duration, conns int, pinned bool, res map[string][]result) {
+	mode := "shared: server, wrk and backends on all CPUs"
+	if pinned {
+		mode = "pinned: server on CPU " + serverCPU + ", wrk and backends on CPU " + loadCPU
+	}
+	fmt.Printf("wrk, %d connections, %v per run, same machine, same run, %s (%s)\n\n", conns, d, mode, time.Now().UTC().Format(time.RFC3339))
+	fmt.Println("| Load | Apache req/s | Apache p99 | balancerd req/s | balancerd p99 | req/s ratio | p99 ratio | capacity A / b | capacity ratio | backend conns A / b |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for i, l := range loads {
 		a, b := res["Apache"][i], res["balancerd"][i]
-		ratio, p99ratio := "-", "-"
+		ratio, p99ratio, capRatio := "-", "-", "-"
 		if a.rps > 0 && b.rps > 0 {
 			ratio = fmt.Sprintf("%.2f×", b.rps/a.rps)
 		}
 		if a.p99 > 0 && b.p99 > 0 {
 			p99ratio = fmt.Sprintf("%.2f×", float64(b.p99)/float64(a.p99))
 		}
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s / %s |  %d / %d |\n", l.name, cell(a), p99(a), cell(b), p99(b), ratio, p99ratio,
-			cpuCell(a), cpuCell(b), a.backendConns, b.backendConns)
+		if ca, cb := capacity(a), capacity(b); ca > 0 && cb > 0 {
+			capRatio = fmt.Sprintf("%.2f×", cb/ca)
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %d / %d |\n", l.name, cell(a), p99(a), cell(b), p99(b), ratio, p99ratio,
+			capacityCell(a), capacityCell(b), capRatio, a.backendConns, b.backendConns)
+	}
+	fmt.Println()
+	fmt.Println("CPU time per request (user+system): server + wrk + backends = whole machine")
+	fmt.Println()
+	fmt.Println("| Load | Server | req/s | server | wrk | backends | total | server utilisation | capacity (req/s per server core) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	for i, l := range loads {
+		for _, n := range []string{"Apache", "balancerd"} {
+			r := res[n][i]
+			fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", l.name, n, cell(r), cpuCell(r.cpuPerReq),
+				cpuCell(r.wrkPerReq), cpuCell(r.backendsPerReq), cpuCell(r.totalPerReq()), utilCell(r), capacityCell(r))
+		}
 	}
 	for _, n := range []string{"Apache", "balancerd"} {
 		for i, r := range res[n] {
@@ -330,6 +454,39 @@ func printTable(d time.Duration, conns int, res map[string][]result) {
 		}
 	}
 	fmt.Println()
+}
+
+// totalPerReq is the CPU time of the whole machine's share in the run per
+// request: server + wrk + backends (0 if the server's is unknown).
+func (r result) totalPerReq() time.Duration {
+	if r.cpuPerReq <= 0 {
+		return 0
+	}
+	return r.cpuPerReq + r.wrkPerReq + r.backendsPerReq
+}
+
+// capacity is requests/s ÷ server utilisation: the requests per second one
+// fully used core would serve at this run's server CPU cost per request.
+func capacity(r result) float64 {
+	if r.failure != "" || r.util <= 0 {
+		return 0
+	}
+	return r.rps / r.util
+}
+
+func capacityCell(r result) string {
+	c := capacity(r)
+	if c <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", c)
+}
+
+func utilCell(r result) string {
+	if r.failure != "" || r.util <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", r.util)
 }
 
 func cell(r result) string {
@@ -396,9 +553,9 @@ func procStat(pid int) (ticks int64, ppid int, ok bool) {
 	return ticks, ppid, true
 }
 
-func cpuCell(r result) string {
-	if r.cpuPerReq <= 0 {
+func cpuCell(d time.Duration) string {
+	if d <= 0 {
 		return "-"
 	}
-	return r.cpuPerReq.Round(100 * time.Nanosecond).String()
+	return d.Round(100 * time.Nanosecond).String()
 }

@@ -41,6 +41,15 @@ const (
 	leanClose                    // answered, or the connection failed: close it
 )
 
+// LeanRequests returns how many requests the backend answered on its lean
+// path (Silent backends only; see lean.go).
+func (b *Backend) LeanRequests() int64 {
+	if b.lean == nil {
+		return 0
+	}
+	return b.lean.served.Load()
+}
+
 func newLeanServer(b *Backend) *leanServer {
 	return &leanServer{b: b, cache: map[string][]byte{}}
 }

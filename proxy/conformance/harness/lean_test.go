@@ -127,7 +127,7 @@ func TestLeanSameBytesKeepAlive(t *testing.T) {
 			t.Errorf("%q:\nlean    %q\nregular %q", steps[i].raw, got[i], want[i])
 		}
 	}
-	if n := lean.lean.served.Load(); n != 11 {
+	if n := lean.LeanRequests(); n != 11 {
 		t.Errorf("lean path answered %d requests, want all 11", n)
 	}
 	// Eleven requests on one keep-alive connection.
