@@ -8,25 +8,13 @@ import (
 	"time"
 )
 
-// apacheListener makes the few responses Go's server writes by itself
-// look like Apache's: its early error answers (malformed requests, HTTP/1.1
+// apacheConn makes the few responses Go's server writes by itself look
+// like Apache's: its early error answers (malformed requests, HTTP/1.1
 // without Host, unsupported transfer codings), which it writes straight to
 // the connection as plain text, become Apache's HTML error documents, and
 // the status line of the first response says HTTP/1.1 even to an HTTP/1.0
-// client (Apache answers with its own version).
-type apacheListener struct {
-	net.Listener
-	s *Server
-}
-
-func (l apacheListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &apacheConn{Conn: l.s.wrapTLS(c), s: l.s}, nil
-}
-
+// client (Apache answers with its own version). Every accepted connection
+// is one (Server.acceptLean).
 type apacheConn struct {
 	net.Conn
 	s     *Server
@@ -35,9 +23,18 @@ type apacheConn struct {
 	// valid until its next refill). It lets the handler look at the raw
 	// head of a chunked request, which Go's parser has already changed.
 	last []byte
+	// pending holds bytes the lean front end read before handing the
+	// connection to net/http; they are read first.
+	pending []byte
 }
 
 func (c *apacheConn) Read(p []byte) (int, error) {
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		c.last = p[:n]
+		return n, nil
+	}
 	n, err := c.Conn.Read(p)
 	c.last = p[:n]
 	return n, err

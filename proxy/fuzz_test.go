@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -101,6 +103,56 @@ func FuzzDecide(f *testing.F) {
 		rt := s.decide(s.snap.Load(), r, &Explanation{})
 		if rt.proxied() && !strings.Contains(rt.target, "://") {
 			t.Fatalf("%q: target %q", raw, rt.target)
+		}
+	})
+}
+
+// FuzzLeanHead: whatever request head the lean front end accepts,
+// net/http's parser accepts too and reads the same request from it
+// (method, target, URL, Host, fields, Connection: close).
+func FuzzLeanHead(f *testing.F) {
+	for _, s := range []string{
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"HEAD /x?y=%20 HTTP/1.1\r\nhost: a.b:80\r\nuser-agent: x\r\nX-A:  v \r\nConnection: close\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: a\r\nCookie: a=1\r\nCookie: b=2\r\nPragma: no-cache\r\n\r\n",
+		"GET //x/../y HTTP/1.1\r\nHost: [::1]:8080\r\nx-forwarded-FOR: 1\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, head []byte) {
+		i := bytes.Index(head, []byte("\r\n\r\n"))
+		if i < 0 {
+			return
+		}
+		head = head[:i+4]
+		got, ok := parseLeanHead(head)
+		if !ok {
+			return
+		}
+		want, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
+		if err != nil {
+			t.Fatalf("lean accepted %q, net/http refuses it: %v", head, err)
+		}
+		// ReadRequest moves Host out of the header, as the server does.
+		if want.Host != got.Host || bytes.Count(bytes.ToLower(head), []byte("\nhost:")) != 1 {
+			t.Fatalf("%q: Host %q, net/http %q", head, got.Host, want.Host)
+		}
+		for k, vs := range want.Header {
+			if !validFieldName(k) {
+				t.Fatalf("%q: net/http's server refuses field name %q", head, k)
+			}
+			for _, v := range vs {
+				if !validFieldValue(v) {
+					t.Fatalf("%q: net/http's server refuses value %q", head, v)
+				}
+			}
+		}
+		if got.Method != want.Method || got.RequestURI != want.RequestURI || got.URL.String() != want.URL.String() ||
+			got.Close != want.Close || got.Proto != want.Proto || !reflect.DeepEqual(got.Header, want.Header) ||
+			want.ContentLength != 0 || len(want.TransferEncoding) != 0 {
+			t.Fatalf("%q:\nlean     %s %s %v close=%v %v\nnet/http %s %s %v close=%v %v cl=%d te=%v", head,
+				got.Method, got.RequestURI, got.URL, got.Close, got.Header,
+				want.Method, want.RequestURI, want.URL, want.Close, want.Header, want.ContentLength, want.TransferEncoding)
 		}
 	})
 }

@@ -66,6 +66,13 @@ type Server struct {
 	hs        *http.Server
 	listeners []net.Listener
 	closed    bool
+
+	// The lean front end (lean.go): its connections, whether responses
+	// may keep connections open (KeepAlive), and a switch for tests that
+	// compare it with net/http's server.
+	lean       leanState
+	keepAlives bool
+	leanOff    bool
 }
 
 // New prepares a Server for cfg without listening. cfg must have been
@@ -227,8 +234,10 @@ func (s *Server) httpServer() *http.Server {
 		MaxHeaderBytes:    100 * 8190, // LimitRequestFields 100 × LimitRequestFieldSize 8190
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
+	s.keepAlives = true
 	if !cfg.KeepAlive && cfg.KeepAliveTimeout > 0 {
 		s.hs.SetKeepAlivesEnabled(false)
+		s.keepAlives = false
 	}
 	max := cfg.MaxKeepAliveRequests
 	s.hs.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
@@ -245,6 +254,8 @@ func (s *Server) httpServer() *http.Server {
 
 // Serve serves the listeners until Shutdown; it returns
 // http.ErrServerClosed after a Shutdown, or the first listener error.
+// Each listener's connections start on the lean front end (lean.go),
+// which hands what it does not serve itself to net/http's server.
 func (s *Server) Serve(lns ...net.Listener) error {
 	if len(lns) == 0 {
 		return errors.New("proxy: no listeners")
@@ -257,12 +268,14 @@ func (s *Server) Serve(lns ...net.Listener) error {
 	}
 	s.listeners = append(s.listeners, lns...)
 	s.mu.Unlock()
-	errc := make(chan error, len(lns))
+	errc := make(chan error, 2*len(lns))
 	for _, ln := range lns {
-		go func(ln net.Listener) { errc <- hs.Serve(apacheListener{ln, s}) }(ln)
+		h := newHandoffListener(ln.Addr())
+		go func() { errc <- hs.Serve(h) }()
+		go func() { errc <- s.acceptLean(ln, hs, h) }()
 	}
 	var first error
-	for range lns {
+	for range 2 * len(lns) {
 		err := <-errc
 		if first == nil || errors.Is(first, http.ErrServerClosed) {
 			if first == nil || !errors.Is(err, http.ErrServerClosed) {
@@ -270,10 +283,26 @@ func (s *Server) Serve(lns ...net.Listener) error {
 			}
 		}
 		if !errors.Is(err, http.ErrServerClosed) {
-			go hs.Close()
+			go s.closeNow()
 		}
 	}
 	return first
+}
+
+// closeNow stops serving at once (a listener failed): listeners and all
+// connections close.
+func (s *Server) closeNow() {
+	s.mu.Lock()
+	s.closed = true
+	hs, lns := s.hs, s.listeners
+	s.mu.Unlock()
+	s.lean.closeAll()
+	for _, ln := range lns {
+		ln.Close()
+	}
+	if hs != nil {
+		hs.Close()
+	}
 }
 
 // Addrs returns the addresses being listened on.
@@ -293,11 +322,18 @@ func (s *Server) Addrs() []net.Addr {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
-	hs := s.hs
+	hs, lns := s.hs, s.listeners
 	s.mu.Unlock()
+	s.lean.closeIdle()
+	for _, ln := range lns {
+		ln.Close()
+	}
 	var err error
 	if hs != nil {
 		err = hs.Shutdown(ctx)
+	}
+	if werr := s.lean.wait(ctx); err == nil {
+		err = werr
 	}
 	for _, rt := range s.snap.Load().byKey {
 		rt.closeIdle()
