@@ -96,9 +96,12 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost, only string, pinne
 		if _, err := exec.LookPath("taskset"); err != nil {
 			return fmt.Errorf("-pin needs taskset (Debian: util-linux)")
 		}
-		if n := runtime.NumCPU(); n < 2 {
-			fmt.Fprintf(os.Stderr, "-pin: %d CPU available, running unpinned\n", n)
+		cpus := allowedCPUs(os.Getpid())
+		if len(cpus) < 2 {
+			fmt.Fprintf(os.Stderr, "-pin: CPUs allowed: %s; running unpinned\n", affinity(os.Getpid()))
 			pinned = false
+		} else {
+			loadCPU, serverCPU = cpus[0], cpus[1]
 		}
 	}
 	apache, err := harness.FindApache()
@@ -137,7 +140,7 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost, only string, pinne
 		// apache2 under taskset; exec keeps its pid, its children inherit
 		// the affinity.
 		wrapper := filepath.Join(tmp, "apache2-pinned")
-		script := "#!/bin/sh\nexec taskset -c " + serverCPU + " '" + apache + "' \"$@\"\n"
+		script := "#!/bin/sh\nexec taskset -c " + serverCPU + " '" + strings.ReplaceAll(apache, "'", `'\''`) + "' \"$@\"\n"
 		if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
 			return err
 		}
@@ -266,11 +269,35 @@ func run(dur time.Duration, conns, threads int, bdBin, vhost, only string, pinne
 }
 
 // CPUs of -pin: the server under test alone on serverCPU, wrk and the
-// backends (this process) on loadCPU.
-const (
+// backends (this process) on loadCPU; the first two CPUs this process may
+// use (0 and 1 on a machine of its own).
+var (
 	serverCPU = "1"
 	loadCPU   = "0"
 )
+
+// allowedCPUs lists the CPUs a process may run on, from the
+// Cpus_allowed_list of /proc ("0-1", "0,2-5").
+func allowedCPUs(pid int) []string {
+	var cpus []string
+	for _, part := range strings.Split(affinity(pid), ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return nil
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil {
+				return nil
+			}
+		}
+		for c := a; c <= b && len(cpus) < 2; c++ {
+			cpus = append(cpus, strconv.Itoa(c))
+		}
+	}
+	return cpus
+}
 
 // affinity is the CPU list a process may run on (from /proc), "?" if
 // unknown.
