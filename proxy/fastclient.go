@@ -270,7 +270,7 @@ func (c *fastConn) do(req *http.Request) (*http.Response, error) {
 	for n := 0; ; n++ {
 		// Transport's MaxResponseHeaderBytes (set to 1 MiB for workers).
 		c.lim.n = maxResponseHeaderBytes
-		res, err := http.ReadResponse(c.br, req)
+		res, err := readResponse(c.br, req)
 		c.lim.n = noLimit
 		if err != nil {
 			return nil, err

@@ -156,3 +156,44 @@ func FuzzLeanHead(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLeanResponse: a backend response the lean reader accepts reads the
+// same with http.ReadResponse: status, fields, length, close, body.
+func FuzzLeanResponse(f *testing.F) {
+	for _, s := range []string{
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello",
+		"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nConnection: close\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nPragma: no-cache\r\n\r\nshort",
+		"HTTP/1.1 302\r\nLocation: http://x/\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		req := &http.Request{Method: http.MethodGet}
+		i := bytes.Index(raw, []byte("\r\n\r\n"))
+		if i < 0 {
+			return
+		}
+		if _, ok := parseLeanResponse(raw[:i+4], req); !ok {
+			return
+		}
+		got, err := readResponse(bufio.NewReader(bytes.NewReader(raw)), req)
+		if err != nil {
+			t.Fatalf("%q: lean path failed: %v", raw, err)
+		}
+		want, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), req)
+		if err != nil {
+			t.Fatalf("lean accepted %q, net/http refuses it: %v", raw, err)
+		}
+		gotBody, gotErr := io.ReadAll(got.Body)
+		wantBody, wantErr := io.ReadAll(want.Body)
+		if got.Status != want.Status || got.StatusCode != want.StatusCode || got.Proto != want.Proto ||
+			got.ContentLength != want.ContentLength || got.Close != want.Close ||
+			!reflect.DeepEqual(got.Header, want.Header) || !bytes.Equal(gotBody, wantBody) || (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("%q:\nlean     %q %d %v cl=%d close=%v body=%q err=%v\nnet/http %q %d %v cl=%d close=%v body=%q err=%v", raw,
+				got.Status, got.StatusCode, got.Header, got.ContentLength, got.Close, gotBody, gotErr,
+				want.Status, want.StatusCode, want.Header, want.ContentLength, want.Close, wantBody, wantErr)
+		}
+	})
+}

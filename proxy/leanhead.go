@@ -52,58 +52,8 @@ func parseLeanHead(head []byte) (*http.Request, bool) {
 		return nil, false
 	}
 	s := string(head)
-	off := eol + 2
-	h := make(http.Header, n)
-	vals := make([]string, n)
-	nv := 0
-	closeConn := false
-	for {
-		i := bytes.Index(head[off:], crlfBytes)
-		if i < 0 {
-			return nil, false
-		}
-		if i == 0 {
-			break // the blank line
-		}
-		ln := head[off : off+i]
-		colon := bytes.IndexByte(ln, ':')
-		if colon <= 0 || !validNameBytes(ln[:colon]) {
-			return nil, false // folded line, no name, or a bad name
-		}
-		vs, ve := colon+1, len(ln)
-		for vs < ve && (ln[vs] == ' ' || ln[vs] == '\t') {
-			vs++
-		}
-		for ve > vs && (ln[ve-1] == ' ' || ln[ve-1] == '\t') {
-			ve--
-		}
-		if !validValueBytes(ln[vs:ve]) {
-			return nil, false
-		}
-		key := leanKey(ln[:colon], s[off:off+colon])
-		val := s[off+vs : off+ve]
-		switch key {
-		case "Content-Length", "Transfer-Encoding", "Expect", "Upgrade", "Trailer", "Http2-Settings":
-			return nil, false
-		case "Connection":
-			switch {
-			case asciiEqualFold(val, "close"):
-				closeConn = true
-			case asciiEqualFold(val, "keep-alive"):
-			default:
-				return nil, false
-			}
-		}
-		if old, ok := h[key]; ok {
-			h[key] = append(old, val)
-		} else {
-			vals[nv] = val
-			h[key] = vals[nv : nv+1 : nv+1]
-			nv++
-		}
-		off += i + 2
-	}
-	if len(h["Connection"]) > 1 {
+	h, closeConn, ok := parseLeanFields(head, s, eol+2, n, false)
+	if !ok {
 		return nil, false
 	}
 	hosts := h["Host"]
@@ -111,12 +61,7 @@ func parseLeanHead(head []byte) (*http.Request, bool) {
 		return nil, false
 	}
 	delete(h, "Host")
-	// net/http's fixPragmaCacheControl.
-	if p := h["Pragma"]; len(p) > 0 && p[0] == "no-cache" {
-		if _, ok := h["Cache-Control"]; !ok {
-			h["Cache-Control"] = []string{"no-cache"}
-		}
-	}
+	fixPragmaCacheControl(h)
 	uri := s[len(method)+1 : len(method)+1+len(target)]
 	u, err := url.ParseRequestURI(uri)
 	if err != nil {
@@ -134,6 +79,82 @@ func parseLeanHead(head []byte) (*http.Request, bool) {
 		RequestURI: uri,
 		Close:      closeConn,
 	}, true
+}
+
+// parseLeanFields reads the n header lines of head starting at off (s is
+// head as a string; names and values are substrings of it) up to the
+// blank line. Framing and hop fields the lean paths do not handle make it
+// report false: Content-Length (unless response), Transfer-Encoding,
+// Expect, Upgrade, Trailer, and a Connection other than one "close" or
+// "keep-alive". closeConn reports Connection: close.
+func parseLeanFields(head []byte, s string, off, n int, response bool) (h http.Header, closeConn, ok bool) {
+	h = make(http.Header, n)
+	vals := make([]string, n)
+	nv := 0
+	for {
+		i := bytes.Index(head[off:], crlfBytes)
+		if i < 0 {
+			return nil, false, false
+		}
+		if i == 0 {
+			break // the blank line
+		}
+		ln := head[off : off+i]
+		colon := bytes.IndexByte(ln, ':')
+		if colon <= 0 || !validNameBytes(ln[:colon]) {
+			return nil, false, false // folded line, no name, or a bad name
+		}
+		vs, ve := colon+1, len(ln)
+		for vs < ve && (ln[vs] == ' ' || ln[vs] == '\t') {
+			vs++
+		}
+		for ve > vs && (ln[ve-1] == ' ' || ln[ve-1] == '\t') {
+			ve--
+		}
+		if !validValueBytes(ln[vs:ve]) {
+			return nil, false, false
+		}
+		key := leanKey(ln[:colon], s[off:off+colon])
+		val := s[off+vs : off+ve]
+		switch key {
+		case "Content-Length":
+			if !response {
+				return nil, false, false
+			}
+		case "Transfer-Encoding", "Expect", "Upgrade", "Trailer", "Http2-Settings":
+			return nil, false, false
+		case "Connection":
+			switch {
+			case asciiEqualFold(val, "close"):
+				closeConn = true
+			case asciiEqualFold(val, "keep-alive"):
+			default:
+				return nil, false, false
+			}
+		}
+		if old, ok := h[key]; ok {
+			h[key] = append(old, val)
+		} else {
+			vals[nv] = val
+			h[key] = vals[nv : nv+1 : nv+1]
+			nv++
+		}
+		off += i + 2
+	}
+	if len(h["Connection"]) > 1 {
+		return nil, false, false
+	}
+	return h, closeConn, true
+}
+
+// fixPragmaCacheControl is net/http's: "Pragma: no-cache" without
+// Cache-Control implies "Cache-Control: no-cache".
+func fixPragmaCacheControl(h http.Header) {
+	if p := h["Pragma"]; len(p) > 0 && p[0] == "no-cache" {
+		if _, ok := h["Cache-Control"]; !ok {
+			h["Cache-Control"] = []string{"no-cache"}
+		}
+	}
 }
 
 var crlfBytes = []byte("\r\n")
