@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +43,21 @@ func load(o *options, stderr io.Writer) (*model.Config, directives.LoadOptions) 
 	return cfg, lo
 }
 
+// serverGCPercent is the garbage collector's target while serving, unless
+// GOGC says otherwise. A proxy's live heap is small (configuration,
+// pools, a few KiB per connection) and its garbage is per request, so
+// Go's default of 100 collects very often for very little; at 400 the
+// collector's share of CPU under load drops by about three quarters for a
+// few MiB more of heap.
+const serverGCPercent = 400
+
+// tuneGC applies serverGCPercent when GOGC is not set.
+func tuneGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(serverGCPercent)
+	}
+}
+
 // runServe loads the configuration and serves it until SIGTERM or SIGINT
 // (graceful stop). SIGHUP and SIGUSR1 reload the configuration; a reload
 // that fails keeps the old configuration serving.
@@ -56,6 +72,7 @@ func runServe(o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "balancerd: %v\n", err)
 		return exitError
 	}
+	tuneGC()
 	lns, err := srv.Listen()
 	if err != nil {
 		fmt.Fprintf(stderr, "balancerd: %v\n", err)
