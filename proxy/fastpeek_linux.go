@@ -20,6 +20,7 @@ const idlePeekSupported = true
 // (nothing to read, connection open) means the connection is clean.
 type idlePeek struct {
 	conn net.Conn // the socket under timeoutConn
+	tc   *timeoutConn
 	rc   syscall.RawConn
 	fn   func(fd uintptr) bool // k.peek, bound once per connection
 	dirt bool                  // result of the last peek
@@ -30,6 +31,7 @@ type idlePeek struct {
 // (or whose descriptor is unavailable) are never reported stale.
 func (k *idlePeek) init(conn net.Conn) {
 	if tc, ok := conn.(*timeoutConn); ok {
+		k.tc = tc
 		conn = tc.Conn
 	}
 	sc, ok := conn.(syscall.Conn)
@@ -74,6 +76,9 @@ func (k *idlePeek) stale() bool {
 		// timeoutConn's read deadline from the last exchange has passed
 		// while the connection was idle; the next Write arms a new one.
 		_ = k.conn.SetReadDeadline(time.Time{})
+		if k.tc != nil {
+			k.tc.rd.forget()
+		}
 		k.dirt = true
 		err = k.rc.Read(k.fn)
 	}

@@ -37,6 +37,7 @@ type leanConn struct {
 	ctx context.Context // the connection's context (ConnContext applied)
 
 	hijacked bool
+	rd       lazyDeadline // the read deadline armed on ac
 }
 
 var (
@@ -92,6 +93,7 @@ type leanState struct {
 	mu       sync.Mutex
 	conns    map[*leanConn]bool // value: idle (waiting for a request)
 	shutdown bool
+	down     atomic.Bool  // shutdown, readable without the lock
 	served   atomic.Int64 // requests served on the lean path (tests)
 }
 
@@ -129,6 +131,7 @@ func (st *leanState) closeIdle() int {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.shutdown = true
+	st.down.Store(true)
 	for lc, idle := range st.conns {
 		if idle {
 			_ = lc.ac.SetReadDeadline(time.Unix(1, 0))
@@ -142,6 +145,7 @@ func (st *leanState) closeAll() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.shutdown = true
+	st.down.Store(true)
 	for lc := range st.conns {
 		lc.ac.Close()
 	}
@@ -166,11 +170,7 @@ func (st *leanState) wait(ctx context.Context) error {
 	}
 }
 
-func (st *leanState) shuttingDown() bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.shutdown
-}
+func (st *leanState) shuttingDown() bool { return st.down.Load() }
 
 // keepAlives reports whether responses may keep the connection open.
 func (lc *leanConn) keepAlives() bool {
@@ -288,7 +288,14 @@ func (lc *leanConn) readHead(hs *http.Server, first bool) ([]byte, error) {
 			d = hs.ReadHeaderTimeout
 		}
 		if d > 0 {
-			_ = lc.ac.SetReadDeadline(time.Now().Add(d))
+			if want := time.Now().Add(d); lc.rd.due(want, d) {
+				_ = lc.ac.SetReadDeadline(want)
+				if lc.s.lean.shuttingDown() {
+					// Shutdown may have woken this idle connection
+					// just before the deadline above replaced its own.
+					return nil, net.ErrClosed
+				}
+			}
 		}
 		if _, err := br.Peek(1); err != nil {
 			return nil, err
@@ -306,7 +313,9 @@ func (lc *leanConn) readHead(hs *http.Server, first bool) ([]byte, error) {
 	}
 	// The head is still arriving: the header timeout applies.
 	if d := hs.ReadHeaderTimeout; d > 0 {
-		_ = lc.ac.SetReadDeadline(time.Now().Add(d))
+		if want := time.Now().Add(d); lc.rd.due(want, d) {
+			_ = lc.ac.SetReadDeadline(want)
+		}
 	}
 	for {
 		if br.Buffered() == br.Size() {

@@ -247,6 +247,8 @@ type timeoutConn struct {
 	// that says "close", so they are taken from the wire). Written by the
 	// transport's reader before the response is delivered.
 	hop []string
+	// rd and wd avoid re-arming deadlines that are almost right.
+	rd, wd lazyDeadline
 }
 
 // connectionTokens returns the tokens of the Connection header lines in
@@ -290,7 +292,9 @@ func (c *timeoutConn) Read(b []byte) (int, error) {
 		return n, nil
 	}
 	if c.timeout > 0 {
-		_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+		if want := time.Now().Add(c.timeout); c.rd.due(want, c.timeout) {
+			_ = c.Conn.SetReadDeadline(want)
+		}
 	}
 	n, err := c.Conn.Read(b)
 	c.nr.Add(int64(n))
@@ -335,7 +339,10 @@ func (c *timeoutConn) Write(b []byte) (int, error) {
 	}
 	if c.timeout > 0 {
 		// Both deadlines in one call (one poller update instead of two).
-		_ = c.Conn.SetDeadline(time.Now().Add(c.timeout))
+		want := time.Now().Add(c.timeout)
+		if r, w := c.rd.due(want, c.timeout), c.wd.due(want, c.timeout); r || w {
+			_ = c.Conn.SetDeadline(want)
+		}
 	}
 	n, err := c.Conn.Write(b)
 	c.nw.Add(int64(n))
