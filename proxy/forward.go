@@ -151,6 +151,12 @@ func (c countingBody) Write(p []byte) (int, error) {
 // forward proxies r along rt.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, sn *snapshot, rt *route) {
 	ex := &exchange{s: s, sn: sn, rt: rt, in: r}
+	if r.Body == http.NoBody && len(r.Header["Upgrade"]) == 0 && onLeanFrontEnd(w) {
+		w.Header()["Content-Type"] = nil // as below
+		defer ex.release()
+		s.forwardLean(w, r, ex)
+		return
+	}
 	r2 := r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 	if r.Body != nil && r.Body != http.NoBody {
 		body := r.Body
@@ -188,6 +194,16 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, sn *snapshot, r
 	// (http.ErrAbortHandler), and the member's busy count must still drop.
 	defer ex.release()
 	s.rp.ServeHTTP(w, r2)
+}
+
+// onLeanFrontEnd reports whether w is the lean front end's response
+// (possibly wrapped for the access log).
+func onLeanFrontEnd(w http.ResponseWriter) bool {
+	if lw, ok := w.(*logWriter); ok {
+		w = lw.ResponseWriter
+	}
+	_, ok := w.(*leanResponse)
+	return ok
 }
 
 // release ends the member's part in the exchange (busy count, traffic).
@@ -312,7 +328,7 @@ func (s *Server) serverName(rt *route) string {
 // rewrite builds the outgoing request (ReverseProxy.Rewrite), spec 3.8.
 func (s *Server) rewrite(pr *httputil.ProxyRequest) {
 	in, out := pr.In, pr.Out
-	ex := exchangeOf(in)
+	ex := exchangeOf(out) // In lacks it on the lean path (forwardLean)
 	rt := ex.rt
 	h := out.Header
 

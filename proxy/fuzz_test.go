@@ -125,7 +125,7 @@ func FuzzLeanHead(f *testing.F) {
 			return
 		}
 		head = head[:i+4]
-		got, ok := parseLeanHead(head)
+		got, ok := parseLeanHead(head, nil)
 		if !ok {
 			return
 		}

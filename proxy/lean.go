@@ -227,7 +227,9 @@ func (s *Server) serveLean(ac *apacheConn, hs *http.Server, handoff *handoffList
 	lc.br.Reset(ac)
 	lc.bw = leanWriters.Get().(*bufio.Writer)
 	lc.bw.Reset(ac)
-	remote := ac.RemoteAddr().String()
+	// Every request is a copy of base: the connection's context and
+	// remote address, set once.
+	base := (&http.Request{RemoteAddr: ac.RemoteAddr().String()}).WithContext(ctx)
 
 	handedOff := false
 	defer func() {
@@ -250,14 +252,12 @@ func (s *Server) serveLean(ac *apacheConn, hs *http.Server, handoff *handoffList
 			}
 			return
 		}
-		req, ok := parseLeanHead(head)
+		req, ok := parseLeanHead(head, base)
 		if !ok {
 			handedOff = lc.handoff(handoff)
 			return
 		}
 		_, _ = lc.br.Discard(len(head))
-		req.RemoteAddr = remote
-		req = req.WithContext(ctx)
 		// Busy now; if shutdown began meanwhile, the request is still
 		// answered (keepAlives then reports false and the connection
 		// closes after the response).

@@ -18,7 +18,10 @@ import (
 //
 // The head is copied into one string and every name and value is a
 // substring of it; common header names are interned.
-func parseLeanHead(head []byte) (*http.Request, bool) {
+//
+// base, if not nil, is copied into the request first: it carries the
+// connection's context, which a request can only get by being copied.
+func parseLeanHead(head []byte, base *http.Request) (*http.Request, bool) {
 	// Request line: METHOD SP request-target SP HTTP/1.1 CRLF.
 	eol := bytes.Index(head, crlfBytes)
 	if eol < 0 {
@@ -67,18 +70,19 @@ func parseLeanHead(head []byte) (*http.Request, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return &http.Request{
-		Method:     method,
-		URL:        u,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     h,
-		Body:       http.NoBody,
-		Host:       hosts[0],
-		RequestURI: uri,
-		Close:      closeConn,
-	}, true
+	r := new(http.Request)
+	if base != nil {
+		*r = *base
+	}
+	r.Method = method
+	r.URL = u
+	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1
+	r.Header = h
+	r.Body = http.NoBody
+	r.Host = hosts[0]
+	r.RequestURI = uri
+	r.Close = closeConn
+	return r, true
 }
 
 // parseLeanFields reads the n header lines of head starting at off (s is

@@ -230,7 +230,7 @@ func (w *leanResponse) writeHeader(p []byte) {
 	w.headerSent = true
 	h := w.header
 	isHEAD := w.req.Method == http.MethodHead
-	var exclude excludeSet
+	exclude := excludeSet{h: h}
 	var extra struct {
 		contentType, connection, transferEncoding string
 		date, contentLength                       []byte
@@ -331,10 +331,17 @@ func (w *leanResponse) writeHeader(p []byte) {
 }
 
 // excludeSet is the header names withheld from the header block; its map
-// is made on the first name (most responses withhold nothing).
-type excludeSet struct{ m map[string]bool }
+// is made for the first name the header has (most responses withhold
+// nothing).
+type excludeSet struct {
+	h http.Header
+	m map[string]bool
+}
 
 func (e *excludeSet) add(k string) {
+	if _, ok := e.h[k]; !ok {
+		return
+	}
 	if e.m == nil {
 		e.m = make(map[string]bool, 4)
 	}
