@@ -67,7 +67,7 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	}
 	// Date, Expires and Last-Modified are re-formatted as RFC 1123.
 	for _, k := range [...]string{"Expires", "Last-Modified", "Date"} {
-		if vs := h[k]; len(vs) == 1 {
+		if vs := h[k]; len(vs) == 1 && !canonicalHTTPDate(vs[0]) {
 			if t, err := http.ParseTime(vs[0]); err == nil {
 				if f := t.UTC().Format(http.TimeFormat); f != vs[0] {
 					vs[0] = f
