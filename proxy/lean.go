@@ -233,7 +233,11 @@ func (s *Server) serveLean(ac *apacheConn, hs *http.Server, handoff *handoffList
 
 	handedOff := false
 	defer func() {
-		if !handedOff && !lc.hijacked {
+		if lc.hijacked {
+			// The handler owns the connection and the reader now.
+			return
+		}
+		if !handedOff {
 			ac.Close()
 		}
 		lc.br.Reset(nil)
