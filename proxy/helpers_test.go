@@ -124,6 +124,13 @@ func start(t testing.TB, cfg *model.Config, opts Options) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, "http://" + serveLoopback(t, s)
+}
+
+// serveLoopback serves s on a loopback port until the test ends and
+// returns the address.
+func serveLoopback(t testing.TB, s *Server) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +143,7 @@ func start(t testing.TB, cfg *model.Config, opts Options) (*Server, string) {
 		_ = s.Shutdown(ctx)
 		<-done
 	})
-	return s, "http://" + ln.Addr().String()
+	return ln.Addr().String()
 }
 
 // get sends a request through the proxy with an optional Host.

@@ -3,7 +3,6 @@ package proxy
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -25,19 +24,7 @@ func startFront(t *testing.T, cfg *model.Config, lean bool) (*Server, string) {
 		t.Fatal(err)
 	}
 	s.leanOff = !lean
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = s.Serve(ln); close(done) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-		<-done
-	})
-	return s, ln.Addr().String()
+	return s, serveLoopback(t, s)
 }
 
 // variedBackend answers by path with the response shapes a proxy must

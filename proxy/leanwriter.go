@@ -91,44 +91,41 @@ func (w *leanResponse) WriteHeader(code int) {
 var excludedNoBody = map[string]bool{"Content-Length": true, "Transfer-Encoding": true}
 
 func (w *leanResponse) Write(p []byte) (int, error) {
-	if w.hijacked {
-		return 0, http.ErrHijacked
-	}
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if !bodyAllowedForStatus(w.status) {
-		return 0, http.ErrBodyNotAllowed
-	}
-	w.written += int64(len(p))
-	if w.declaredCL != -1 && w.written > w.declaredCL {
-		return 0, http.ErrContentLength
+	if ok, err := w.admit(len(p)); !ok {
+		return 0, err
 	}
 	return w.w.Write(p)
 }
 
 // WriteString avoids a copy for io.WriteString callers.
 func (w *leanResponse) WriteString(s string) (int, error) {
+	if ok, err := w.admit(len(s)); !ok {
+		return 0, err
+	}
+	return w.w.WriteString(s)
+}
+
+// admit checks a body write of n bytes as net/http's response.write
+// does (writing the 200 header first if none was written); false means
+// nothing is to be written, with the error to return.
+func (w *leanResponse) admit(n int) (bool, error) {
 	if w.hijacked {
-		return 0, http.ErrHijacked
+		return false, http.ErrHijacked
 	}
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
-	if len(s) == 0 {
-		return 0, nil
+	if n == 0 {
+		return false, nil
 	}
 	if !bodyAllowedForStatus(w.status) {
-		return 0, http.ErrBodyNotAllowed
+		return false, http.ErrBodyNotAllowed
 	}
-	w.written += int64(len(s))
+	w.written += int64(n)
 	if w.declaredCL != -1 && w.written > w.declaredCL {
-		return 0, http.ErrContentLength
+		return false, http.ErrContentLength
 	}
-	return w.w.WriteString(s)
+	return true, nil
 }
 
 // FlushError sends what is buffered (the header first) to the client.

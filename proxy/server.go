@@ -292,17 +292,25 @@ func (s *Server) Serve(lns ...net.Listener) error {
 // closeNow stops serving at once (a listener failed): listeners and all
 // connections close.
 func (s *Server) closeNow() {
+	hs := s.stopListening(s.lean.closeAll)
+	if hs != nil {
+		hs.Close()
+	}
+}
+
+// stopListening marks the server closed, runs stopLean (which ends or
+// winds down the lean connections) and closes the listeners; it returns
+// the net/http server, if any, for the caller to stop.
+func (s *Server) stopListening(stopLean func()) *http.Server {
 	s.mu.Lock()
 	s.closed = true
 	hs, lns := s.hs, s.listeners
 	s.mu.Unlock()
-	s.lean.closeAll()
+	stopLean()
 	for _, ln := range lns {
 		ln.Close()
 	}
-	if hs != nil {
-		hs.Close()
-	}
+	return hs
 }
 
 // Addrs returns the addresses being listened on.
@@ -320,14 +328,7 @@ func (s *Server) Addrs() []net.Addr {
 // are refused), idle connections close, requests in flight finish until
 // ctx ends. Backend idle connections are closed afterwards.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closed = true
-	hs, lns := s.hs, s.listeners
-	s.mu.Unlock()
-	s.lean.closeIdle()
-	for _, ln := range lns {
-		ln.Close()
-	}
+	hs := s.stopListening(func() { s.lean.closeIdle() })
 	var err error
 	if hs != nil {
 		err = hs.Shutdown(ctx)
