@@ -83,9 +83,10 @@ func fastEligible(req *http.Request) bool {
 }
 
 // validFieldName and validFieldValue are httpguts' checks, which
-// Transport applies before sending (it refuses the request otherwise).
-func validFieldName(k string) bool {
-	if k == "" {
+// Transport applies before sending (it refuses the request otherwise)
+// and net/http's server applies to what it reads.
+func validFieldName[T string | []byte](k T) bool {
+	if len(k) == 0 {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
@@ -109,7 +110,7 @@ func isTokenByte(c byte) bool {
 	return false
 }
 
-func validFieldValue(v string) bool {
+func validFieldValue[T string | []byte](v T) bool {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
 			return false
@@ -385,7 +386,7 @@ func writeHead(w *bufio.Writer, req *http.Request) bool {
 	if v, ok := h["User-Agent"]; ok {
 		ua = ""
 		if len(v) > 0 {
-			ua = trimSpaceTab(v[0])
+			ua = textproto.TrimString(v[0])
 		}
 	}
 	var buf [32]string
@@ -413,7 +414,7 @@ func writeHead(w *bufio.Writer, req *http.Request) bool {
 		for _, v := range h[k] {
 			w.WriteString(k)
 			w.WriteString(": ")
-			w.WriteString(trimSpaceTab(v))
+			w.WriteString(textproto.TrimString(v))
 			w.WriteString("\r\n")
 		}
 	}
@@ -437,17 +438,6 @@ func simpleHost(h string) bool {
 		}
 	}
 	return true
-}
-
-// trimSpaceTab is textproto.TrimString.
-func trimSpaceTab(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // maxResponseHeaderBytes is the Transport's MaxResponseHeaderBytes.

@@ -355,6 +355,10 @@ func hasBareLF(buf []byte) bool {
 
 var headEnd = []byte("\r\n\r\n")
 
+// errLeanHandoff says that a connection's next request is net/http's to
+// serve.
+var errLeanHandoff = errors.New("lean front end: connection handed to net/http")
+
 // looksLean reports whether buf may start a lean request (GET or HEAD);
 // a prefix of one counts.
 func looksLean(buf []byte) bool {

@@ -105,7 +105,7 @@ func parseLeanFields(head []byte, s string, off, n int, response bool) (h http.H
 		}
 		ln := head[off : off+i]
 		colon := bytes.IndexByte(ln, ':')
-		if colon <= 0 || !validNameBytes(ln[:colon]) {
+		if colon <= 0 || !validFieldName(ln[:colon]) {
 			return nil, false, false // folded line, no name, or a bad name
 		}
 		vs, ve := colon+1, len(ln)
@@ -115,7 +115,7 @@ func parseLeanFields(head []byte, s string, off, n int, response bool) (h http.H
 		for ve > vs && (ln[ve-1] == ' ' || ln[ve-1] == '\t') {
 			ve--
 		}
-		if !validValueBytes(ln[vs:ve]) {
+		if !validFieldValue(ln[vs:ve]) {
 			return nil, false, false
 		}
 		key := leanKey(ln[:colon], s[off:off+colon])
@@ -163,27 +163,9 @@ func fixPragmaCacheControl(h http.Header) {
 
 var crlfBytes = []byte("\r\n")
 
-// validNameBytes reports whether b is an HTTP token (a valid field name).
-func validNameBytes(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 || !isTokenByte(c) {
-			return false
-		}
-	}
-	return len(b) > 0
-}
-
-// validValueBytes is validFieldValue for bytes.
-func validValueBytes(b []byte) bool {
-	for _, c := range b {
-		if (c < ' ' && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// asciiEqualFold compares ASCII strings without regard to case.
+// asciiEqualFold compares strings without regard to ASCII case only, as
+// net/http's token checks do (strings.EqualFold would also fold "ſ" to
+// "s" and "K" to "k").
 func asciiEqualFold(a, b string) bool {
 	if len(a) != len(b) {
 		return false

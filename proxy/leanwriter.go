@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bufio"
-	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -422,5 +421,3 @@ func bodyAllowedForStatus(status int) bool {
 	}
 	return true
 }
-
-var errLeanHandoff = errors.New("lean front end: connection handed to net/http")
