@@ -90,17 +90,18 @@ func (l *handoffListener) give(c net.Conn) bool {
 
 // leanState tracks the lean connections for Shutdown.
 type leanState struct {
-	mu       sync.Mutex
-	conns    map[*leanConn]bool // value: idle (waiting for a request)
-	shutdown bool
-	down     atomic.Bool  // shutdown, readable without the lock
-	served   atomic.Int64 // requests served on the lean path (tests)
+	mu    sync.Mutex
+	conns map[*leanConn]bool // value: idle (waiting for a request)
+	// down is set, under mu, when shutdown begins; it is read without
+	// the lock on every response.
+	down   atomic.Bool
+	served atomic.Int64 // requests served on the lean path (tests)
 }
 
 func (st *leanState) add(lc *leanConn) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.shutdown {
+	if st.down.Load() {
 		return false
 	}
 	if st.conns == nil {
@@ -122,29 +123,26 @@ func (st *leanState) setIdle(lc *leanConn, idle bool) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.conns[lc] = idle
-	return !st.shutdown
+	return !st.down.Load()
 }
 
 // closeIdle starts the shutdown: idle connections are woken to close,
-// busy ones close after their response. It returns the number still open.
-func (st *leanState) closeIdle() int {
+// busy ones close after their response.
+func (st *leanState) closeIdle() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.shutdown = true
 	st.down.Store(true)
 	for lc, idle := range st.conns {
 		if idle {
 			_ = lc.ac.SetReadDeadline(time.Unix(1, 0))
 		}
 	}
-	return len(st.conns)
 }
 
 // closeAll closes every lean connection at once (Close).
 func (st *leanState) closeAll() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.shutdown = true
 	st.down.Store(true)
 	for lc := range st.conns {
 		lc.ac.Close()

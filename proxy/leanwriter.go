@@ -31,7 +31,6 @@ type leanResponse struct {
 	handlerDone bool
 	chunking    bool
 	closeAfter  bool
-	hijacked    bool
 	declaredCL  int64 // -1: none
 	written     int64
 	trailers    []string
@@ -62,7 +61,7 @@ func (w *leanResponse) reset(lc *leanConn, req *http.Request) {
 func (w *leanResponse) Header() http.Header { return w.header }
 
 func (w *leanResponse) WriteHeader(code int) {
-	if w.hijacked || w.wroteHeader {
+	if w.lc.hijacked || w.wroteHeader {
 		return
 	}
 	if code < 100 || code > 999 {
@@ -108,7 +107,7 @@ func (w *leanResponse) WriteString(s string) (int, error) {
 // does (writing the 200 header first if none was written); false means
 // nothing is to be written, with the error to return.
 func (w *leanResponse) admit(n int) (bool, error) {
-	if w.hijacked {
+	if w.lc.hijacked {
 		return false, http.ErrHijacked
 	}
 	if !w.wroteHeader {
@@ -129,7 +128,7 @@ func (w *leanResponse) admit(n int) (bool, error) {
 
 // FlushError sends what is buffered (the header first) to the client.
 func (w *leanResponse) FlushError() error {
-	if w.hijacked {
+	if w.lc.hijacked {
 		return http.ErrHijacked
 	}
 	if !w.wroteHeader {
@@ -150,7 +149,7 @@ func (w *leanResponse) Flush() { _ = w.FlushError() }
 // Hijack hands the connection to the handler (proxy error pages with
 // Apache's reason phrases): what is buffered for reading comes with it.
 func (w *leanResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if w.hijacked {
+	if w.lc.hijacked {
 		return nil, nil, http.ErrHijacked
 	}
 	if w.wroteHeader {
@@ -159,7 +158,6 @@ func (w *leanResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
-	w.hijacked = true
 	w.lc.hijacked = true
 	return w.lc.ac, bufio.NewReadWriter(w.lc.br, bufio.NewWriter(w.lc.ac)), nil
 }
@@ -168,7 +166,7 @@ func (w *leanResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // body, final chunk and trailers, all flushed.
 func (w *leanResponse) finish() error {
 	w.handlerDone = true
-	if w.hijacked {
+	if w.lc.hijacked {
 		return nil
 	}
 	if !w.wroteHeader {

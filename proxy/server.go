@@ -328,7 +328,7 @@ func (s *Server) Addrs() []net.Addr {
 // are refused), idle connections close, requests in flight finish until
 // ctx ends. Backend idle connections are closed afterwards.
 func (s *Server) Shutdown(ctx context.Context) error {
-	hs := s.stopListening(func() { s.lean.closeIdle() })
+	hs := s.stopListening(s.lean.closeIdle)
 	var err error
 	if hs != nil {
 		err = hs.Shutdown(ctx)
