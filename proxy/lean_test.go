@@ -209,6 +209,16 @@ func TestLeanFrontEndDifferential(t *testing.T) {
 		{"OPTIONS *", "OPTIONS * HTTP/1.1\r\n" + host + "\r\n", nil, 0},
 		{"garbage", "NOT HTTP\r\n\r\n", nil, 0},
 		{"leading CRLF", "\r\n" + get("/direct/small"), nil, 0},
+		{"empty field name", get("/direct/small", ": x\r\n"), nil, 0},
+		{"space before colon", get("/direct/small", "X-A : x\r\n"), nil, 0},
+		{"no colon", get("/direct/small", "X-A x\r\n"), nil, 0},
+		{"obs-text value", get("/direct/small", "X-A: caf\xe9\r\n"), nil, 1},
+		{"bad escape", get("/direct/%zz"), nil, 0},
+		{"absolute form", "GET http://www.example.com/direct/small HTTP/1.1\r\n" + host + "\r\n", nil, 0},
+		{"lowercase method", "get /direct/small HTTP/1.1\r\n" + host + "\r\n", nil, 0},
+		{"tab separator", "GET\t/direct/small HTTP/1.1\r\n" + host + "\r\n", nil, 0},
+		{"Host with path", "GET /direct/small HTTP/1.1\r\nHost: www.example.com/x\r\n\r\n", nil, 0},
+		{"HTTP/1.2", "GET /direct/small HTTP/1.2\r\n" + host + "\r\n", nil, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
